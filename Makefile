@@ -1,0 +1,76 @@
+# Corral build. `make run` builds and starts a standalone server;
+# `make test` builds and runs every test (unit, integration, ASan, fuzz).
+CC      ?= cc
+PKGS    := libuv zlib libcrypto
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+           -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+           '-DCORRAL_GIT_SHA="$(GIT_SHA)"' '-DCORRAL_BUILD_DATE="$(BUILD_DATE)"'
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+BUILD   ?= build
+GIT_SHA := $(shell git rev-parse --short HEAD 2>/dev/null || echo dev)
+BUILD_DATE := $(shell date -u "+%Y-%m-%d %H:%M UTC")
+
+LIB_DIRS := base proto tree auth txn session server
+LIB_SRC  := $(filter-out src/server/main.c,$(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c)))
+LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all run test unit integration asan fuzz deps test-deps clean format
+all: $(BUILD)/corrald
+
+deps:
+	@sh scripts/deps.sh
+test-deps:
+	@sh scripts/deps.sh test
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libcorral.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/corrald: $(BUILD)/obj/server/main.o $(BUILD)/libcorral.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcorral.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libcorral.a $(LDLIBS) -lcmocka
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	./$(BUILD)/corrald
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; ./$$t; done
+
+integration: all
+	CORRALD=$(abspath $(BUILD)/corrald) /usr/bin/python3 -m pytest -q tests/integration
+
+# The whole integration suite again against an ASan+UBSan build of the server.
+asan:
+	$(MAKE) --no-print-directory BUILD=build/asan CC=clang \
+	  CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	  build/asan/corrald
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	  CORRALD=$(abspath build/asan/corrald) CORRAL_SANITIZED=1 /usr/bin/python3 -m pytest -q tests/integration
+
+fuzz:
+	@sh tests/fuzz/run.sh
+
+test: test-deps
+	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory asan
+	@$(MAKE) --no-print-directory fuzz
+
+format:
+	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c')
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,33 @@
+/* buf: a growable byte buffer used for every outgoing frame and record.
+ * Allocation failure is fatal (like Redis' zmalloc): a coordination service
+ * that cannot allocate a few bytes cannot keep its promises anyway. */
+#ifndef CORRAL_BUF_H
+#define CORRAL_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct buf {
+    uint8_t *data;
+    size_t len; /* bytes in use */
+    size_t cap; /* bytes allocated */
+} buf_t;
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t count, size_t n);
+void *xrealloc(void *p, size_t n);
+char *xstrndup(const char *s, size_t n);
+
+void buf_init(buf_t *b);
+void buf_free(buf_t *b);
+/* Make room for at least `extra` more bytes past len. */
+void buf_reserve(buf_t *b, size_t extra);
+void buf_append(buf_t *b, const void *p, size_t n);
+void buf_append_str(buf_t *b, const char *s);
+/* printf-style append; returns nothing, grows as needed. */
+void buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Drop the first n bytes (n <= len), keeping the rest. */
+void buf_consume(buf_t *b, size_t n);
+void buf_reset(buf_t *b);
+
+#endif

@@ -1,0 +1,24 @@
+/* log: timestamped log lines in ZooKeeper's layout, to stderr or a file.
+ * A logger is a value owned by the server context; lower layers never log,
+ * they return errors and let the server say what happened. */
+#ifndef CORRAL_LOG_H
+#define CORRAL_LOG_H
+
+#include <stdio.h>
+
+typedef enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR } log_level_t;
+
+typedef struct logger {
+    log_level_t level;
+    FILE *out; /* NULL means stderr */
+} logger_t;
+
+void log_write(const logger_t *lg, log_level_t level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#define log_debug(lg, ...) log_write((lg), LOG_DEBUG, __VA_ARGS__)
+#define log_info(lg, ...) log_write((lg), LOG_INFO, __VA_ARGS__)
+#define log_warn(lg, ...) log_write((lg), LOG_WARN, __VA_ARGS__)
+#define log_error(lg, ...) log_write((lg), LOG_ERROR, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,151 @@
+/* fourlw_glue: answers a four-letter word on a fresh connection — checks the
+ * whitelist, fills the fourlw view from the live server and writes the text,
+ * then closes (a 4lw reply ends at EOF). */
+#include "server.h"
+
+#include <dirent.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+static int64_t count_open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
+    int64_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n - 1; /* the directory handle itself */
+}
+
+static void fill_env(fourlw_env_t *env, struct utsname *u, char *host, size_t hostlen, char *cwd,
+                     size_t cwdlen)
+{
+    memset(env, 0, sizeof(*env));
+    if (gethostname(host, hostlen) == 0)
+        env->host_name = host;
+    if (uname(u) == 0) {
+        env->os_name = u->sysname;
+        env->os_machine = u->machine;
+        env->os_version = u->release;
+    }
+    const char *tmp = getenv("TMPDIR");
+    env->tmpdir = tmp && *tmp ? tmp : "/tmp";
+    struct passwd *pw = getpwuid(getuid());
+    env->user_name = pw ? pw->pw_name : NULL;
+    env->user_home = pw ? pw->pw_dir : NULL;
+    env->user_dir = getcwd(cwd, cwdlen);
+    env->mem_free_mb = -1;
+    env->mem_max_mb = -1;
+    env->mem_total_mb = -1;
+}
+
+static void fill_conn(const conn_t *c, fourlw_conn_t *fc, char *remote, size_t rlen)
+{
+    memset(fc, 0, sizeof(*fc));
+    snprintf(remote, rlen, "/%s:%d", c->peer_ip, c->peer_port);
+    fc->remote = remote;
+    fc->interest_ops = c->state == CONN_NEW ? 0 : (c->reading ? 1 : 0);
+    fc->packets_received = c->packets_received;
+    fc->packets_sent = c->packets_sent;
+    fc->session_id = (uint64_t)c->session_id;
+    fc->last_op = c->last_op;
+    fc->established_ms = c->established_ms;
+    fc->timeout_ms = c->timeout_ms;
+    fc->last_cxid = c->last_cxid;
+    fc->last_zxid = c->last_zxid;
+    fc->last_response_ms = c->last_response_ms;
+    fc->last_latency_ms = c->last_latency_ms;
+    fc->latency = (fourlw_summary_t){c->latency.count, c->latency.sum, c->latency.min,
+                                     c->latency.max};
+}
+
+void server_answer_fourlw(conn_t *c, fourlw_cmd_t cmd)
+{
+    server_t *s = c->srv;
+    buf_t *out = &c->out;
+    c->close_after_flush = true;
+    c->state = CONN_NEW;
+    if (!config_4lw_allowed(&s->cfg, fourlw_name(cmd))) {
+        fourlw_render_refusal(cmd, out);
+        conn_mark_dirty(c);
+        return;
+    }
+    if (cmd == FOURLW_SRST || cmd == FOURLW_CRST) {
+        memset(&s->latency, 0, sizeof(s->latency));
+        s->packets_received = s->packets_sent = 0;
+        if (cmd == FOURLW_CRST)
+            for (conn_t *k = s->conns; k; k = k->next) {
+                memset(&k->latency, 0, sizeof(k->latency));
+                k->packets_received = k->packets_sent = 0;
+            }
+    }
+    fourlw_view_t v;
+    memset(&v, 0, sizeof(v));
+    v.serving = true;
+    v.mode = FOURLW_MODE_STANDALONE;
+    v.version = s->version;
+    v.built_on = CORRAL_BUILD_DATE;
+    v.latency = (fourlw_summary_t){s->latency.count, s->latency.sum, s->latency.min,
+                                   s->latency.max};
+    v.packets_received = s->packets_received;
+    v.packets_sent = s->packets_sent;
+    v.num_connections = s->nconns;
+    v.outstanding_requests = (int64_t)prep_outstanding(&s->prep);
+    v.last_zxid = s->last_zxid;
+    v.node_count = (int64_t)s->tree.node_count;
+    v.proposal_size_last = v.proposal_size_min = v.proposal_size_max = -1;
+
+    size_t ncon = (size_t)s->nconns, i = 0;
+    fourlw_conn_t *conns = xcalloc(ncon ? ncon : 1, sizeof(*conns));
+    char(*remotes)[96] = xcalloc(ncon ? ncon : 1, sizeof(*remotes));
+    for (conn_t *k = s->conns; k && i < ncon; k = k->next) {
+        if (k->state == CONN_CLOSING)
+            continue;
+        fill_conn(k, &conns[i], remotes[i], sizeof(remotes[i]));
+        i++;
+    }
+    v.conns = conns;
+    v.nconns = i;
+
+    v.ephemerals_count = (int64_t)s->tree.ephemeral_count;
+    v.watch_count = (int64_t)watch_count(&s->watches);
+    v.approximate_data_size = (int64_t)s->tree.data_bytes;
+    v.global_sessions = (int64_t)session_count(&s->sessions);
+    v.open_fd_count = count_open_fds();
+    struct rlimit rl;
+    v.max_fd_count = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (int64_t)rl.rlim_cur : -1;
+    v.uptime_ms = server_mono_ms(s) - s->start_mono_ms;
+
+    buf_t conf;
+    buf_init(&conf);
+    config_dump(&s->cfg, 0, 0, &conf);
+    buf_append(&conf, "", 1);
+    v.conf_text = (const char *)conf.data;
+
+    struct utsname u;
+    char host[256], cwd[PATH_MAX];
+    fill_env(&v.env, &u, host, sizeof(host), cwd, sizeof(cwd));
+
+    v.wch_connections = 0;
+    for (conn_t *k = s->conns; k; k = k->next)
+        if (k->watches.paths[WT_DATA].used)
+            v.wch_connections++;
+    v.wch_paths = (int64_t)s->watches.tables[WT_DATA].lists.used;
+    v.wch_total = (int64_t)s->watches.tables[WT_DATA].entries;
+    v.trace_mask = 306;
+
+    fourlw_render(cmd, &v, out);
+    conn_mark_dirty(c);
+    buf_free(&conf);
+    free(conns);
+    free(remotes);
+}

@@ -1,0 +1,136 @@
+/* server: building the server context from a loaded config, binding the
+ * client port, the periodic timers and signal handling, and teardown. */
+#include "server.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+
+static void on_connection(uv_stream_t *listener, int status)
+{
+    server_t *s = listener->data;
+    if (status < 0) {
+        log_warn(&s->log, "accept failed: %s", uv_strerror(status));
+        return;
+    }
+    conn_accept(s);
+}
+
+static void close_noop(uv_handle_t *h)
+{
+    (void)h;
+}
+
+static void close_all_cb(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, close_noop);
+}
+
+static void on_signal(uv_signal_t *sig, int signum)
+{
+    server_t *s = sig->data;
+    if (s->stopping)
+        return;
+    s->stopping = true;
+    log_info(&s->log, "received signal %d, shutting down (sessions are not expired)", signum);
+    /* Flush what is queued, close every connection and stop the loop: the
+     * remaining handles are closed by server_free. */
+    for (conn_t *c = s->conns; c; c = c->next)
+        conn_close(c, NULL);
+    uv_close((uv_handle_t *)&s->listener, NULL);
+    uv_timer_stop(&s->tick_timer);
+    uv_timer_stop(&s->container_timer);
+    uv_signal_stop(&s->sig_term);
+    uv_signal_stop(&s->sig_int);
+    uv_prepare_stop(&s->flush_prepare);
+}
+
+int server_init(server_t *s, uv_loop_t *loop)
+{
+    /* s->cfg and s->log are filled by the caller. */
+    s->loop = loop;
+    s->version = FOURLW_ZK_VERSION "-corral-" CORRAL_GIT_SHA;
+    tree_init(&s->tree, s->cfg.extended_types_enabled);
+    prep_init(&s->prep, &s->tree, s->cfg.extended_types_enabled, s->cfg.reconfig_enabled);
+    watch_mgr_init(&s->watches, server_deliver_event, s);
+    s->start_mono_ms = server_mono_ms(s);
+    session_table_init(&s->sessions, s->cfg.tick_time_ms, 1, s->start_mono_ms);
+    strmap_init(&s->conns_per_ip);
+    s->container_minute_start_ms = s->start_mono_ms;
+
+    uv_timer_init(loop, &s->tick_timer);
+    s->tick_timer.data = s;
+    uv_timer_init(loop, &s->container_timer);
+    s->container_timer.data = s;
+    uv_prepare_init(loop, &s->flush_prepare);
+    s->flush_prepare.data = s;
+    uv_signal_init(loop, &s->sig_term);
+    s->sig_term.data = s;
+    uv_signal_init(loop, &s->sig_int);
+    s->sig_int.data = s;
+    return 0;
+}
+
+int server_listen(server_t *s)
+{
+    const char *addr = s->cfg.client_port_address ? s->cfg.client_port_address : "0.0.0.0";
+    int port = s->cfg.client_port;
+    struct sockaddr_storage sa;
+    int rc;
+    if (strchr(addr, ':'))
+        rc = uv_ip6_addr(addr, port, (struct sockaddr_in6 *)&sa);
+    else
+        rc = uv_ip4_addr(addr, port, (struct sockaddr_in *)&sa);
+    if (rc != 0) {
+        log_error(&s->log, "clientPortAddress %s is not an IP address: %s", addr, uv_strerror(rc));
+        return -1;
+    }
+    uv_tcp_init(s->loop, &s->listener);
+    s->listener.data = s;
+    rc = uv_tcp_bind(&s->listener, (const struct sockaddr *)&sa, 0);
+    int backlog = s->cfg.client_port_listen_backlog > 0 ? s->cfg.client_port_listen_backlog : 511;
+    if (rc == 0)
+        rc = uv_listen((uv_stream_t *)&s->listener, backlog, on_connection);
+    if (rc != 0) {
+        log_error(&s->log, "cannot listen on %s:%d (clientPort): %s", addr, port, uv_strerror(rc));
+        uv_close((uv_handle_t *)&s->listener, NULL);
+        return -1;
+    }
+    log_info(&s->log, "binding to port %s:%d", addr, port);
+    uv_timer_start(&s->tick_timer, server_on_tick, (uint64_t)s->cfg.tick_time_ms / 2 + 1,
+                   (uint64_t)s->cfg.tick_time_ms / 2 + 1);
+    uint64_t check = s->cfg.container_check_interval_ms > 0 ? (uint64_t)s->cfg.container_check_interval_ms : 60000;
+    uv_timer_start(&s->container_timer, server_on_container_check, check, check);
+    uv_prepare_start(&s->flush_prepare, server_flush_dirty);
+    s->tick_timer.data = s;
+    s->sig_term.data = s;
+    uv_signal_start(&s->sig_term, on_signal, SIGTERM);
+    uv_signal_start(&s->sig_int, on_signal, SIGINT);
+    return 0;
+}
+
+void server_free(server_t *s)
+{
+    /* Close connections (their callbacks free them), then every other
+     * handle, and let the callbacks run. */
+    for (conn_t *c = s->conns; c; c = c->next)
+        conn_close(c, NULL);
+    uv_run(s->loop, UV_RUN_NOWAIT);
+    uv_walk(s->loop, close_all_cb, NULL);
+    uv_run(s->loop, UV_RUN_DEFAULT);
+    size_t pos = 0;
+    const char *k;
+    size_t kl;
+    void *v;
+    while (strmap_next(&s->conns_per_ip, &pos, &k, &kl, &v))
+        free(v);
+    strmap_free(&s->conns_per_ip);
+    free(s->dirty);
+    session_table_free(&s->sessions);
+    prep_free(&s->prep);
+    watch_mgr_free(&s->watches);
+    tree_free(&s->tree);
+}

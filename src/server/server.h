@@ -1,0 +1,147 @@
+/* server: the server context and the client-connection layer. One event-loop
+ * thread (libuv) owns everything here: the tree, sessions, watches and
+ * connections; no locks. The context struct is the only mutable state. */
+#ifndef CORRAL_SERVER_H
+#define CORRAL_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "auth/auth.h"
+#include "base/buf.h"
+#include "base/hashmap.h"
+#include "base/log.h"
+#include "proto/records.h"
+#include "server/config.h"
+#include "server/fourlw.h"
+#include "session/session.h"
+#include "tree/tree.h"
+#include "tree/watch.h"
+#include "txn/prep.h"
+#include "txn/txn.h"
+
+/* A connection stops being read once this much output is queued, and is
+ * closed if queued output (e.g. notifications to a client that never reads)
+ * passes the hard limit. */
+#define CONN_OUT_SOFT_LIMIT (4u << 20)
+#define CONN_OUT_HARD_LIMIT (64u << 20)
+
+typedef enum conn_state {
+    CONN_NEW,       /* nothing received yet: 4lw or ConnectRequest */
+    CONN_READY,     /* session attached, serving requests */
+    CONN_CLOSING,   /* uv_close issued */
+} conn_state_t;
+
+typedef struct server server_t;
+
+typedef struct latency_stats {
+    int64_t count, sum, min, max; /* ms */
+} latency_stats_t;
+
+typedef struct conn {
+    uv_tcp_t tcp;
+    server_t *srv;
+    conn_state_t state;
+    buf_t in;
+    buf_t out;      /* replies queued this loop turn */
+    buf_t writing;  /* bytes handed to uv_write */
+    uv_write_t wreq;
+    bool write_pending;
+    bool reading;
+    bool close_after_flush;
+    bool dirty; /* in the server's flush list */
+    bool old_client; /* ConnectRequest without the readOnly byte */
+    session_t *session;
+    int64_t session_id;
+    int32_t timeout_ms;
+    auth_ids_t ids;
+    watch_owner_t watches;
+    char peer_ip[64];
+    int peer_port;
+    int64_t last_activity_ms; /* monotonic */
+    int64_t established_ms;   /* wall clock */
+    /* per-connection statistics (stat/cons) */
+    int64_t packets_received, packets_sent;
+    int64_t last_cxid, last_zxid, last_response_ms, last_latency_ms;
+    const char *last_op;
+    latency_stats_t latency;
+    struct conn *prev, *next;
+} conn_t;
+
+struct server {
+    uv_loop_t *loop;
+    corral_config_t cfg;
+    logger_t log;
+    uv_tcp_t listener;
+    uv_timer_t tick_timer;
+    uv_timer_t container_timer;
+    uv_signal_t sig_term, sig_int;
+    uv_prepare_t flush_prepare; /* writes every dirty connection once per loop turn */
+    conn_t **dirty;
+    size_t ndirty, dirty_cap;
+    bool stopping;
+
+    tree_t tree;
+    prep_t prep;
+    watch_mgr_t watches;
+    session_table_t sessions;
+    int64_t last_zxid; /* last applied (standalone: also last assigned) */
+
+    conn_t *conns;
+    int64_t nconns;
+    strmap_t conns_per_ip; /* ip -> (count cast to pointer) */
+
+    int64_t packets_received, packets_sent;
+    latency_stats_t latency;
+    int64_t start_mono_ms;
+    int64_t container_deletions_this_minute;
+    int64_t container_minute_start_ms;
+    const char *version;
+};
+
+/* Monotonic and wall clocks in ms. */
+int64_t server_mono_ms(const server_t *s);
+int64_t server_wall_ms(void);
+
+int server_init(server_t *s, uv_loop_t *loop);
+int server_listen(server_t *s);
+void server_free(server_t *s);
+
+/* conn.c */
+void conn_accept(server_t *s);
+void conn_close(conn_t *c, const char *why);
+/* Write what is queued now (normally called once per loop turn). */
+void conn_flush(conn_t *c);
+/* Schedule a flush before the loop next waits for I/O. */
+void conn_mark_dirty(conn_t *c);
+void server_flush_dirty(uv_prepare_t *p);
+/* Frame helpers: begin a reply frame on the connection's output. */
+size_t conn_reply_begin(conn_t *c, int32_t xid, int64_t zxid, int32_t err);
+void conn_reply_end(conn_t *c, size_t start);
+void conn_send_header(conn_t *c, int32_t xid, int64_t zxid, int32_t err);
+
+/* handshake.c: the first frame (ConnectRequest) of a connection. */
+void handshake_process(conn_t *c, const uint8_t *p, size_t n);
+
+/* request.c: one frame after the handshake. */
+void request_process(conn_t *c, const uint8_t *p, size_t n);
+
+/* commit.c: zxid assignment, prep, apply, and server-initiated writes. */
+int64_t server_next_zxid(server_t *s);
+/* Prepare and apply a write; fills res (caller frees). Returns the error
+ * for the reply header; *zxid_out is the txn's zxid. */
+int32_t server_write(server_t *s, conn_t *c, const prep_req_t *in, txn_result_t *res,
+                     int64_t *zxid_out);
+/* Expire or close a session: closeSession txn, ephemerals deleted. */
+void server_close_session(server_t *s, session_t *sess, int32_t cxid, int64_t *zxid_out);
+void server_on_tick(uv_timer_t *t);
+void server_on_container_check(uv_timer_t *t);
+/* Deliver a watch event to a connection (the watch manager's callback). */
+void server_deliver_event(void *ctx, watch_owner_t *owner, int32_t type, const char *path,
+                          size_t len);
+
+/* fourlw glue */
+void server_answer_fourlw(conn_t *c, fourlw_cmd_t cmd);
+
+#endif

@@ -1,0 +1,347 @@
+/* tree: znode storage. Nodes live in one path-keyed hash table; each node
+ * also keeps an array of child pointers (swap-remove, each child knows its
+ * slot) so getChildren is O(children) and delete is O(1). */
+#include "tree.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void acl_free_entries(tree_acl_t *a)
+{
+    acl_list_free(&a->list);
+    buf_free(&a->key);
+}
+
+static void acl_fill(tree_acl_t *a, const zk_acl_ref_t *v, int32_t n)
+{
+    acl_list_init(&a->list);
+    buf_init(&a->key);
+    for (int32_t i = 0; i < n; i++) {
+        acl_list_push(&a->list, v[i].perms, v[i].scheme, v[i].id);
+        jw_int(&a->key, v[i].perms);
+        jw_jstr(&a->key, v[i].scheme);
+        jw_jstr(&a->key, v[i].id);
+    }
+}
+
+static znode_t *node_new(const char *path, size_t len)
+{
+    znode_t *n = xcalloc(1, sizeof(*n));
+    n->path = xstrndup(path, len);
+    n->path_len = (uint32_t)len;
+    const char *slash = len ? memrchr(path, '/', len) : NULL;
+    n->name_off = slash ? (uint32_t)(slash - path + 1) : 0;
+    n->data_len = 0;
+    return n;
+}
+
+static void eph_add(tree_t *t, znode_t *n, int64_t sid)
+{
+    eph_list_t *l = u64map_get(&t->ephemerals, (uint64_t)sid);
+    if (!l) {
+        l = xcalloc(1, sizeof(*l));
+        u64map_put(&t->ephemerals, (uint64_t)sid, l);
+    }
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 4;
+        l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+    }
+    n->slot_in_owner = l->n;
+    l->v[l->n++] = n;
+    t->ephemeral_count++;
+}
+
+static void eph_remove(tree_t *t, znode_t *n, int64_t sid)
+{
+    eph_list_t *l = u64map_get(&t->ephemerals, (uint64_t)sid);
+    if (!l || n->slot_in_owner >= l->n || l->v[n->slot_in_owner] != n)
+        return;
+    znode_t *last = l->v[--l->n];
+    l->v[n->slot_in_owner] = last;
+    last->slot_in_owner = n->slot_in_owner;
+    t->ephemeral_count--;
+    if (l->n == 0) {
+        u64map_del(&t->ephemerals, (uint64_t)sid);
+        free(l->v);
+        free(l);
+    }
+}
+
+static znode_t *builtin(tree_t *t, znode_t *parent, const char *path)
+{
+    znode_t *n = node_new(path, strlen(path));
+    n->acl = &t->open_acl;
+    n->data = NULL;
+    n->data_len = 0;
+    strmap_put(&t->nodes, n->path, n->path_len, n);
+    if (parent) {
+        n->parent = parent;
+        if (parent->nkids == parent->kids_cap) {
+            parent->kids_cap = parent->kids_cap ? parent->kids_cap * 2 : 4;
+            parent->kids = xrealloc(parent->kids, parent->kids_cap * sizeof(*parent->kids));
+        }
+        n->slot_in_parent = parent->nkids;
+        parent->kids[parent->nkids++] = n;
+    }
+    t->node_count++;
+    t->data_bytes += strcmp(path, "/") == 0 ? 0 : strlen(path);
+    return n;
+}
+
+void tree_init(tree_t *t, bool extended_types)
+{
+    memset(t, 0, sizeof(*t));
+    strmap_init(&t->nodes);
+    strmap_init(&t->acls);
+    u64map_init(&t->ephemerals);
+    strmap_init(&t->containers);
+    strmap_init(&t->ttls);
+    t->extended_types = extended_types;
+    t->next_acl_index = 1;
+    zk_acl_ref_t open = {ZK_PERM_ALL, JSTR_LIT("world"), JSTR_LIT("anyone")};
+    acl_fill(&t->open_acl, &open, 1);
+    t->open_acl.index = -1;
+    t->open_acl.refs = 1; /* never freed through unref */
+    t->root = builtin(t, NULL, "/");
+    znode_t *zk = builtin(t, t->root, "/zookeeper");
+    builtin(t, zk, "/zookeeper/quota");
+    znode_t *cfg = builtin(t, zk, "/zookeeper/config");
+    /* /zookeeper/config is world:READ, installed with aversion -1 (§6.1). */
+    zk_acl_ref_t read = {ZK_PERM_READ, JSTR_LIT("world"), JSTR_LIT("anyone")};
+    cfg->acl = tree_acl_intern(t, &read, 1);
+    cfg->aversion = -1;
+}
+
+void tree_free(tree_t *t)
+{
+    size_t pos = 0;
+    const char *k;
+    size_t kl;
+    void *v;
+    while (strmap_next(&t->nodes, &pos, &k, &kl, &v)) {
+        znode_t *n = v;
+        free(n->kids);
+        free(n->data);
+        free(n->path);
+        free(n);
+    }
+    pos = 0;
+    while (strmap_next(&t->acls, &pos, &k, &kl, &v)) {
+        acl_free_entries(v);
+        free(v);
+    }
+    uint64_t sid;
+    pos = 0;
+    while (u64map_next(&t->ephemerals, &pos, &sid, &v)) {
+        eph_list_t *l = v;
+        free(l->v);
+        free(l);
+    }
+    acl_free_entries(&t->open_acl);
+    strmap_free(&t->nodes);
+    strmap_free(&t->acls);
+    u64map_free(&t->ephemerals);
+    strmap_free(&t->containers);
+    strmap_free(&t->ttls);
+}
+
+znode_t *tree_get(const tree_t *t, const char *path, size_t len)
+{
+    return strmap_get(&t->nodes, path, len);
+}
+
+int32_t tree_parent_len(const char *path, size_t len)
+{
+    const char *slash = len ? memrchr(path, '/', len) : NULL;
+    if (!slash)
+        return -1;
+    int32_t pl = (int32_t)(slash - path);
+    return pl == 0 ? 1 : pl;
+}
+
+tree_acl_t *tree_acl_intern(tree_t *t, const zk_acl_ref_t *v, int32_t n)
+{
+    tree_acl_t probe;
+    acl_fill(&probe, v, n);
+    tree_acl_t *a = strmap_get(&t->acls, (const char *)probe.key.data, probe.key.len);
+    if (a) {
+        acl_free_entries(&probe);
+        a->refs++;
+        return a;
+    }
+    a = xmalloc(sizeof(*a));
+    *a = probe;
+    a->refs = 1;
+    a->index = t->next_acl_index++;
+    strmap_put(&t->acls, (const char *)a->key.data, a->key.len, a);
+    return a;
+}
+
+void tree_acl_ref(tree_acl_t *a)
+{
+    a->refs++;
+}
+
+void tree_acl_unref(tree_t *t, tree_acl_t *a)
+{
+    if (a == &t->open_acl)
+        return;
+    if (--a->refs > 0)
+        return;
+    strmap_del(&t->acls, (const char *)a->key.data, a->key.len);
+    acl_free_entries(a);
+    free(a);
+}
+
+bool znode_is_container(const znode_t *n)
+{
+    return n->ephemeral_owner == ZK_CONTAINER_OWNER;
+}
+
+bool znode_is_ttl(const tree_t *t, const znode_t *n)
+{
+    return t->extended_types && n->ephemeral_owner != ZK_CONTAINER_OWNER &&
+           ((uint64_t)n->ephemeral_owner >> 56) == 0xFF &&
+           (((uint64_t)n->ephemeral_owner >> 40) & 0xFFFF) == 0;
+}
+
+int64_t znode_ttl_ms(const znode_t *n)
+{
+    return (int64_t)((uint64_t)n->ephemeral_owner & (uint64_t)ZK_TTL_MAX);
+}
+
+int64_t znode_session_owner(const tree_t *t, const znode_t *n)
+{
+    int64_t o = n->ephemeral_owner;
+    if (o == 0 || o == ZK_CONTAINER_OWNER)
+        return 0;
+    if (t->extended_types && ((uint64_t)o >> 56) == 0xFF)
+        return 0;
+    return o;
+}
+
+znode_t *tree_add(tree_t *t, znode_t *parent, const char *path, size_t len, const void *data,
+                  int32_t data_len, tree_acl_t *acl, int64_t ephemeral_owner, int64_t zxid,
+                  int64_t time_ms)
+{
+    if (strmap_get(&t->nodes, path, len))
+        return NULL;
+    znode_t *n = node_new(path, len);
+    n->parent = parent;
+    if (data_len >= 0) {
+        n->data = xmalloc((size_t)data_len);
+        if (data_len)
+            memcpy(n->data, data, (size_t)data_len);
+    }
+    n->data_len = data_len;
+    n->czxid = n->mzxid = n->pzxid = zxid;
+    n->ctime = n->mtime = time_ms;
+    n->ephemeral_owner = ephemeral_owner;
+    n->acl = acl;
+    tree_acl_ref(acl);
+    strmap_put(&t->nodes, n->path, n->path_len, n);
+    if (parent->nkids == parent->kids_cap) {
+        parent->kids_cap = parent->kids_cap ? parent->kids_cap * 2 : 4;
+        parent->kids = xrealloc(parent->kids, parent->kids_cap * sizeof(*parent->kids));
+    }
+    n->slot_in_parent = parent->nkids;
+    parent->kids[parent->nkids++] = n;
+    t->node_count++;
+    t->data_bytes += len + (size_t)(data_len > 0 ? data_len : 0);
+    int64_t sid = znode_session_owner(t, n);
+    if (sid)
+        eph_add(t, n, sid);
+    else if (znode_is_container(n))
+        strmap_put(&t->containers, n->path, n->path_len, n);
+    else if (znode_is_ttl(t, n))
+        strmap_put(&t->ttls, n->path, n->path_len, n);
+    return n;
+}
+
+void tree_remove(tree_t *t, znode_t *n)
+{
+    znode_t *p = n->parent;
+    if (p) {
+        znode_t *last = p->kids[--p->nkids];
+        p->kids[n->slot_in_parent] = last;
+        last->slot_in_parent = n->slot_in_parent;
+    }
+    int64_t sid = znode_session_owner(t, n);
+    if (sid)
+        eph_remove(t, n, sid);
+    else if (znode_is_container(n))
+        strmap_del(&t->containers, n->path, n->path_len);
+    else if (znode_is_ttl(t, n))
+        strmap_del(&t->ttls, n->path, n->path_len);
+    strmap_del(&t->nodes, n->path, n->path_len);
+    t->node_count--;
+    t->data_bytes -= n->path_len + (size_t)(n->data_len > 0 ? n->data_len : 0);
+    tree_acl_unref(t, n->acl);
+    free(n->kids);
+    free(n->data);
+    free(n->path);
+    free(n);
+}
+
+void tree_set_data(tree_t *t, znode_t *n, const void *data, int32_t data_len)
+{
+    t->data_bytes -= (size_t)(n->data_len > 0 ? n->data_len : 0);
+    free(n->data);
+    n->data = NULL;
+    if (data_len >= 0) {
+        n->data = xmalloc((size_t)data_len);
+        if (data_len)
+            memcpy(n->data, data, (size_t)data_len);
+    }
+    n->data_len = data_len;
+    t->data_bytes += (size_t)(data_len > 0 ? data_len : 0);
+}
+
+void tree_set_acl(tree_t *t, znode_t *n, tree_acl_t *acl)
+{
+    tree_acl_ref(acl);
+    tree_acl_unref(t, n->acl);
+    n->acl = acl;
+}
+
+void znode_stat(const tree_t *t, const znode_t *n, zk_stat_t *st)
+{
+    st->czxid = n->czxid;
+    st->mzxid = n->mzxid;
+    st->ctime = n->ctime;
+    st->mtime = n->mtime;
+    st->version = n->version;
+    st->cversion = (int32_t)((uint32_t)n->cversion * 2u - n->nkids);
+    st->aversion = n->aversion;
+    st->ephemeral_owner = znode_session_owner(t, n);
+    st->data_length = n->data_len > 0 ? n->data_len : 0;
+    st->num_children = (int32_t)n->nkids;
+    st->pzxid = n->pzxid;
+}
+
+const eph_list_t *tree_session_ephemerals(const tree_t *t, int64_t session_id)
+{
+    return u64map_get(&t->ephemerals, (uint64_t)session_id);
+}
+
+uint64_t tree_count_descendants(const znode_t *n)
+{
+    /* Iterative: a chain of nested nodes can be deeper than the C stack. */
+    uint64_t count = 0;
+    size_t cap = 64, top = 0;
+    const znode_t **stack = xmalloc(cap * sizeof(*stack));
+    stack[top++] = n;
+    while (top) {
+        const znode_t *cur = stack[--top];
+        count += cur->nkids;
+        for (uint32_t i = 0; i < cur->nkids; i++) {
+            if (top == cap) {
+                cap *= 2;
+                stack = xrealloc(stack, cap * sizeof(*stack));
+            }
+            stack[top++] = cur->kids[i];
+        }
+    }
+    free(stack);
+    return count;
+}

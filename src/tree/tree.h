@@ -1,0 +1,109 @@
+/* tree: the data tree — znodes keyed by full path, their children, stored
+ * Stat fields, interned ACL lists, and the per-session ephemeral index.
+ *
+ * The tree holds mechanisms only: it never validates requests (that is
+ * txn/prep) and never fires watches (txn/apply does, through tree/watch).
+ * Paths are full, '/'-separated and NUL-terminated; the root is "/". */
+#ifndef CORRAL_TREE_H
+#define CORRAL_TREE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/hashmap.h"
+#include "base/jute.h"
+#include "auth/auth.h"
+#include "proto/records.h"
+
+/* An interned, reference-counted ACL list. Nodes with the same ACL share one. */
+typedef struct tree_acl {
+    uint32_t refs;
+    int64_t index; /* snapshot index; -1 is the built-in OPEN_ACL_UNSAFE alias */
+    acl_list_t list;
+    buf_t key; /* jute encoding of the list: the interning key */
+} tree_acl_t;
+
+typedef struct znode {
+    char *path;
+    uint32_t path_len;
+    uint32_t name_off; /* offset of the last path component */
+    struct znode *parent;
+    struct znode **kids;
+    uint32_t nkids, kids_cap;
+    uint32_t slot_in_parent;
+    uint32_t slot_in_owner; /* index in the session's ephemeral list */
+    uint8_t *data;
+    int32_t data_len; /* -1: null data */
+    int64_t czxid, mzxid, pzxid, ctime, mtime;
+    int32_t version, cversion, aversion; /* cversion as stored */
+    int64_t ephemeral_owner;             /* stored form (§6.3) */
+    tree_acl_t *acl;
+} znode_t;
+
+typedef struct eph_list {
+    znode_t **v;
+    uint32_t n, cap;
+} eph_list_t;
+
+typedef struct tree {
+    strmap_t nodes;      /* path -> znode_t */
+    strmap_t acls;       /* jute(acl list) -> tree_acl_t */
+    u64map_t ephemerals; /* session id -> eph_list_t */
+    strmap_t containers; /* path -> znode_t, container nodes */
+    strmap_t ttls;       /* path -> znode_t, TTL nodes */
+    tree_acl_t open_acl; /* the built-in alias, index -1 */
+    int64_t next_acl_index;
+    znode_t *root;
+    uint64_t node_count;
+    uint64_t data_bytes; /* sum of path + data lengths, ZooKeeper's approximate size */
+    uint64_t ephemeral_count;
+    bool extended_types; /* zookeeper.extendedTypesEnabled: decode TTL owners */
+} tree_t;
+
+void tree_init(tree_t *t, bool extended_types);
+void tree_free(tree_t *t);
+
+znode_t *tree_get(const tree_t *t, const char *path, size_t len);
+static inline znode_t *tree_get_j(const tree_t *t, jstr_t p)
+{
+    return p.len < 0 ? NULL : tree_get(t, p.ptr, (size_t)p.len);
+}
+/* Length of the parent part of `path` ("/a/b" -> 2, "/a" -> 1 meaning "/"),
+ * or -1 if the path has no '/'. */
+int32_t tree_parent_len(const char *path, size_t len);
+
+/* Intern an ACL list (entries copied); returns it with one more reference. */
+tree_acl_t *tree_acl_intern(tree_t *t, const zk_acl_ref_t *v, int32_t n);
+void tree_acl_ref(tree_acl_t *a);
+void tree_acl_unref(tree_t *t, tree_acl_t *a);
+
+/* Add a node under `parent` (which must exist). Takes a reference on `acl`.
+ * Stat fields are all set to the create values. Returns the new node, or
+ * NULL if the path exists already. */
+znode_t *tree_add(tree_t *t, znode_t *parent, const char *path, size_t len, const void *data,
+                  int32_t data_len, tree_acl_t *acl, int64_t ephemeral_owner, int64_t zxid,
+                  int64_t time_ms);
+/* Remove a childless node. */
+void tree_remove(tree_t *t, znode_t *n);
+void tree_set_data(tree_t *t, znode_t *n, const void *data, int32_t data_len);
+void tree_set_acl(tree_t *t, znode_t *n, tree_acl_t *acl);
+
+/* Node classification under the tree's extended-types setting. */
+bool znode_is_container(const znode_t *n);
+bool znode_is_ttl(const tree_t *t, const znode_t *n);
+int64_t znode_ttl_ms(const znode_t *n);
+/* The session owning a normal ephemeral, or 0. */
+int64_t znode_session_owner(const tree_t *t, const znode_t *n);
+
+/* Wire Stat of a node (derived cversion, masked owner). */
+void znode_stat(const tree_t *t, const znode_t *n, zk_stat_t *st);
+static inline const char *znode_name(const znode_t *n)
+{
+    return n->path + n->name_off;
+}
+
+const eph_list_t *tree_session_ephemerals(const tree_t *t, int64_t session_id);
+/* Number of descendants of n (all depths, n excluded). */
+uint64_t tree_count_descendants(const znode_t *n);
+
+#endif
