@@ -474,6 +474,15 @@ def compare(both, scn, tmp_path):
     assert ref_trace, "empty trace"
 
 
+def pytest_generate_tests(metafunc):
+    if "scn" in metafunc.fixturenames:
+        metafunc.parametrize("scn", [s.param() for s in SCENARIOS])
+
+
+def test_differential(both, scn, tmp_path):
+    compare(both, scn, tmp_path)
+
+
 # ===========================================================================
 # scenarios
 #
