@@ -71,7 +71,7 @@ int32_t server_write(server_t *s, conn_t *c, const prep_req_t *in, txn_result_t 
         log_error(&s->log, "internal error: txn 0x%llx of type %d did not apply",
                   (unsigned long long)hdr.zxid, hdr.type);
     prep_committed(&s->prep, hdr.zxid);
-    buf_free(&body);
+    res->txn_body = body; /* result paths borrow from it until the reply is built */
     *zxid_out = hdr.zxid;
     return err;
 }

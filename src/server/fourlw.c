@@ -16,12 +16,11 @@
 /* ---- command table ------------------------------------------------------ */
 
 static const char *const cmd_names[FOURLW_NCMDS] = {
-    [FOURLW_CONF] = "conf", [FOURLW_CONS] = "cons", [FOURLW_CRST] = "crst",
-    [FOURLW_DIRS] = "dirs", [FOURLW_DUMP] = "dump", [FOURLW_ENVI] = "envi",
-    [FOURLW_GTMK] = "gtmk", [FOURLW_RUOK] = "ruok", [FOURLW_STMK] = "stmk",
-    [FOURLW_SRST] = "srst", [FOURLW_SRVR] = "srvr", [FOURLW_STAT] = "stat",
-    [FOURLW_WCHC] = "wchc", [FOURLW_WCHP] = "wchp", [FOURLW_WCHS] = "wchs",
-    [FOURLW_MNTR] = "mntr", [FOURLW_ISRO] = "isro", [FOURLW_HASH] = "hash",
+    [FOURLW_CONF] = "conf", [FOURLW_CONS] = "cons", [FOURLW_CRST] = "crst", [FOURLW_DIRS] = "dirs",
+    [FOURLW_DUMP] = "dump", [FOURLW_ENVI] = "envi", [FOURLW_GTMK] = "gtmk", [FOURLW_RUOK] = "ruok",
+    [FOURLW_STMK] = "stmk", [FOURLW_SRST] = "srst", [FOURLW_SRVR] = "srvr", [FOURLW_STAT] = "stat",
+    [FOURLW_WCHC] = "wchc", [FOURLW_WCHP] = "wchp", [FOURLW_WCHS] = "wchs", [FOURLW_MNTR] = "mntr",
+    [FOURLW_ISRO] = "isro", [FOURLW_HASH] = "hash",
 };
 
 bool fourlw_from_name(const char *name, size_t len, fourlw_cmd_t *out)
@@ -327,13 +326,12 @@ static void render_stat(const fourlw_view_t *v, bool with_clients, buf_t *out)
     }
     buf_printf(out, "Latency min/avg/max: %" PRId64 "/", sum_min(&v->latency));
     fourlw_append_avg(out, v->latency.count, v->latency.sum);
-    buf_printf(out,
-               "/%" PRId64 "\nReceived: %" PRId64 "\nSent: %" PRId64 "\nConnections: %" PRId64
-               "\nOutstanding: %" PRId64 "\nZxid: 0x%" PRIx64 "\nMode: %s\nNode count: %" PRId64
-               "\n",
-               sum_max(&v->latency), v->packets_received, v->packets_sent, v->num_connections,
-               v->outstanding_requests, (uint64_t)v->last_zxid, mode_name(v->mode),
-               v->node_count + 1);
+    buf_printf(
+        out,
+        "/%" PRId64 "\nReceived: %" PRId64 "\nSent: %" PRId64 "\nConnections: %" PRId64
+        "\nOutstanding: %" PRId64 "\nZxid: 0x%" PRIx64 "\nMode: %s\nNode count: %" PRId64 "\n",
+        sum_max(&v->latency), v->packets_received, v->packets_sent, v->num_connections,
+        v->outstanding_requests, (uint64_t)v->last_zxid, mode_name(v->mode), v->node_count + 1);
     if (v->mode == FOURLW_MODE_LEADER && v->has_proposal_sizes)
         buf_printf(out, "Proposal sizes last/min/max: %" PRId64 "/%" PRId64 "/%" PRId64 "\n",
                    v->proposal_size_last, v->proposal_size_min, v->proposal_size_max);
@@ -697,9 +695,8 @@ static const char *java_arch(const char *machine)
     static const struct {
         const char *uname, *java;
     } map[] = {
-        {"x86_64", "amd64"}, {"i386", "x86"},   {"i486", "x86"},
-        {"i586", "x86"},     {"i686", "x86"},   {"ppc64le", "ppc64le"},
-        {"armv7l", "arm"},   {"armv6l", "arm"},
+        {"x86_64", "amd64"}, {"i386", "x86"},        {"i486", "x86"},   {"i586", "x86"},
+        {"i686", "x86"},     {"ppc64le", "ppc64le"}, {"armv7l", "arm"}, {"armv6l", "arm"},
     };
     if (machine == NULL)
         return NA;
@@ -754,8 +751,9 @@ static void render_envi(const fourlw_view_t *v, buf_t *out)
 static void render_watches(fourlw_cmd_t cmd, const fourlw_view_t *v, buf_t *out)
 {
     if (cmd == FOURLW_WCHS) {
-        buf_printf(out, "%" PRId64 " connections watching %" PRId64 " paths\nTotal watches:%" PRId64
-                   "\n",
+        /* the summary ends without a newline; the trailing println gives one */
+        buf_printf(out,
+                   "%" PRId64 " connections watching %" PRId64 " paths\nTotal watches:%" PRId64,
                    v->wch_connections, v->wch_paths, v->wch_total);
     } else if (cmd == FOURLW_WCHC) {
         for (size_t i = 0; i < v->nwatches_by_session; i++) {

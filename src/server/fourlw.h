@@ -117,11 +117,11 @@ typedef struct fourlw_conn {
     int64_t packets_sent;
     /* cons only, and only when session_id != 0: */
     uint64_t session_id;
-    const char *last_op;     /* "GETD", ... "NA" before the first op (§15.2) */
-    int64_t established_ms;  /* wall clock, ms since the epoch */
-    int32_t timeout_ms;      /* negotiated session timeout */
-    int64_t last_cxid;       /* printed only if >= 0 */
-    int64_t last_zxid;       /* -1 prints as 0xffffffffffffffff, as Java does */
+    const char *last_op;      /* "GETD", ... "NA" before the first op (§15.2) */
+    int64_t established_ms;   /* wall clock, ms since the epoch */
+    int32_t timeout_ms;       /* negotiated session timeout */
+    int64_t last_cxid;        /* printed only if >= 0 */
+    int64_t last_zxid;        /* -1 prints as 0xffffffffffffffff, as Java does */
     int64_t last_response_ms; /* monotonic ms, not wall clock */
     int64_t last_latency_ms;
     fourlw_summary_t latency; /* avglat is integer division */
@@ -231,9 +231,9 @@ typedef struct fourlw_view {
     int64_t packets_sent;
     int64_t num_connections; /* live client connections, the asking one included */
     int64_t outstanding_requests;
-    int64_t last_zxid;  /* last processed zxid */
-    int64_t node_count; /* real number of znodes ("/", "/zookeeper", ...); the
-                         * output shows node_count + 1, as ZooKeeper does */
+    int64_t last_zxid;       /* last processed zxid */
+    int64_t node_count;      /* real number of znodes ("/", "/zookeeper", ...); the
+                              * output shows node_count + 1, as ZooKeeper does */
     bool has_proposal_sizes; /* leader only: "Proposal sizes last/min/max" */
     int64_t proposal_size_last, proposal_size_min, proposal_size_max; /* -1: none */
 

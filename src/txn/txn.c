@@ -398,4 +398,5 @@ void txn_result_free(txn_result_t *res)
     free(res->ops);
     res->ops = NULL;
     res->nops = 0;
+    buf_free(&res->txn_body);
 }

@@ -57,6 +57,8 @@ typedef struct txn_result {
     txn_op_result_t single;
     txn_op_result_t *ops; /* multi: one per sub-txn */
     int32_t nops;
+    buf_t txn_body; /* optional: owner of the bytes `path` borrows from; the
+                     * caller may move the txn body here, txn_result_free frees it */
 } txn_result_t;
 
 /* Apply a txn (header + serialized body) to the tree, firing watches through

@@ -89,8 +89,9 @@ CLOSE_TIMEOUT = 3.0     # how long to wait for a close that should happen
 
 
 class Scenario:
-    def __init__(self, func, props, cfg, fresh):
+    def __init__(self, func, props, cfg, fresh, namespace=True):
         self.func = func
+        self.namespace = namespace
         self.name = func.__name__[len("scn_"):] if func.__name__.startswith("scn_") else func.__name__
         self.props = props
         self.cfg = cfg
@@ -104,10 +105,14 @@ class Scenario:
 SCENARIOS = []
 
 
-def scenario(props=None, cfg=None, fresh=False):
+def scenario(props=None, cfg=None, fresh=False, namespace=True):
+    """Register a scenario. props/cfg: server configuration (default: TTL
+    enabled, super digest, no container reaper); fresh: needs its own
+    servers; namespace=False: do not create the namespace node first (for
+    scenarios that look at a pristine tree)."""
     def deco(func):
         SCENARIOS.append(Scenario(func, EXT_PROPS if props is None else props,
-                                  cfg or {}, fresh))
+                                  cfg or {}, fresh, namespace))
         return func
     return deco
 
@@ -228,13 +233,14 @@ class Ctx:
 def run_scenario(server, scn):
     """Run `scn` on `server`; returns (raw trace, ns, error text or None)."""
     ns = "/%s-%s" % (scn.name, uuid.uuid4().hex[:8])
-    setup = w.Conn.connect(server.address, timeout=TIMEOUT, name="setup")
-    try:
-        r = setup.create(ns)
-        assert r["err"] == 0, "cannot create namespace %s: %r" % (ns, r)
-        setup.close_session()
-    finally:
-        setup.close()
+    if scn.namespace:
+        setup = w.Conn.connect(server.address, timeout=TIMEOUT, name="setup")
+        try:
+            r = setup.create(ns)
+            assert r["err"] == 0, "cannot create namespace %s: %r" % (ns, r)
+            setup.close_session()
+        finally:
+            setup.close()
     ctx = Ctx(server, ns)
     error = None
     try:
@@ -691,7 +697,6 @@ def scn_create_invalid_acls(ctx):
     ctx.step("auth scheme after digest auth")
     b = ctx.connect("b")
     b.auth("digest", USER_AUTH)
-    b.auth("digest", BOB_AUTH)
     for i, acl in enumerate(([(31, "auth", "")], [(5, "auth", "ignored")],
                              [(31, "auth", ""), (1, "world", "anyone")],
                              [(31, "auth", ""), (31, "digest", USER_ID)])):
@@ -750,7 +755,7 @@ def scn_sequential_naming(ctx):
     a.get_ephemerals(s)
 
 
-@scenario(fresh=True)
+@scenario(fresh=True, namespace=False)
 def scn_fresh_server(ctx):
     """Built-in nodes on a fresh server (§6.1, §12.1) and root-level behaviour."""
     a = ctx.connect("a")
@@ -799,3 +804,315 @@ def scn_fresh_server(ctx):
     for path in builtins:
         a.exists(path)
     del r
+
+
+# --- delete, exists, getData, setData (§5.3-§5.5) -----------------------------
+
+@scenario()
+def scn_delete(ctx):
+    a = ctx.connect("a")
+    d = ctx.p("/d")
+    a.create(d)
+    a.create(d + "/c1")
+    a.create(ctx.p("/nodel"), b"", [(w.PERM_READ | w.PERM_CREATE, "world", "anyone")])
+    a.create(ctx.p("/nodel/k"))
+    ctx.step("special nodes and bad paths")
+    for path in ("/", "/zookeeper", "/zookeeper/quota", "/zookeeper/config", "c2", "",
+                 d + "\x00", "/zookeeper/", "/zookeeper/config/"):
+        a.delete(path)
+    a.delete("/zookeeper/config", 5)
+    a.delete(None)
+    ctx.step("parent, permission, existence")
+    a.delete(ctx.p("/missing/x"))
+    a.delete(ctx.p("/nodel/k"))
+    a.delete(ctx.p("/nodel/missing"))
+    a.delete(d + "/missing")
+    a.delete(d + "/c1/")
+    a.delete(d + "/.")
+    a.delete(d + "//c1")
+    ctx.step("version before emptiness")
+    a.delete(d, 5)
+    a.delete(d, -1)
+    a.delete(d + "/c1", 1)
+    a.delete(d + "/c1", -2)
+    ctx.step("success")
+    a.exists(d)
+    a.delete(d + "/c1", 0)
+    a.exists(d)
+    a.delete(d, 0)
+    a.exists(d)
+    a.delete(d)
+    a.get_children2(ctx.ns)
+
+
+@scenario()
+def scn_exists_and_get_data(ctx):
+    a = ctx.connect("a")
+    b = ctx.connect("b")
+    ctx.step("null vs empty data")
+    a.create(ctx.p("/null"), None)
+    a.create(ctx.p("/empty"), b"")
+    a.create(ctx.p("/bytes"), bytes(range(256)))
+    a.create2(ctx.p("/big"), b"z" * 500000)
+    for n in ("/null", "/empty", "/bytes", "/big"):
+        a.get_data(ctx.p(n))
+        a.exists(ctx.p(n))
+    a.set_data(ctx.p("/empty"), None)
+    a.get_data(ctx.p("/empty"))
+    a.set_data(ctx.p("/null"), b"")
+    a.get_data(ctx.p("/null"))
+    a.get_data("/zookeeper")
+    ctx.step("missing and unreadable")
+    a.get_data(ctx.p("/missing"))
+    a.exists(ctx.p("/missing"))
+    a.exists(ctx.p("/null\x00"))
+    a.exists(ctx.p("/null\x00"), True)
+    a.create(ctx.p("/secret"), b"s", ACL_USER_ONLY)
+    a.get_data(ctx.p("/secret"))
+    a.exists(ctx.p("/secret"))
+    ctx.step("no watch is left by a failed getData")
+    a.get_data(ctx.p("/later"), True)
+    a.get_data(ctx.p("/secret"), True)
+    b.auth("digest", USER_AUTH)
+    b.create(ctx.p("/later"), b"1")
+    b.set_data(ctx.p("/later"), b"2")
+    b.set_data(ctx.p("/secret"), b"t")
+    ctx.sync_point(a)
+    ctx.step("exists watch on a missing node")
+    a.exists(ctx.p("/e"), True)
+    b.create(ctx.p("/e"), b"1")
+    ctx.sync_point(a)
+    b.set_data(ctx.p("/e"), b"2")
+    ctx.sync_point(a)
+    ctx.step("exists watch on an existing node")
+    a.exists(ctx.p("/e"), True)
+    b.set_data(ctx.p("/e"), b"3")
+    b.set_data(ctx.p("/e"), b"4")
+    ctx.sync_point(a)
+    a.exists(ctx.p("/e"), True)
+    b.delete(ctx.p("/e"))
+    ctx.sync_point(a)
+    ctx.step("a watch set on an unreadable node through exists")
+    a.exists(ctx.p("/secret"), True)
+    b.set_data(ctx.p("/secret"), b"u")
+    ctx.sync_point(a)
+    ctx.step("auth gives access")
+    a.auth("digest", USER_AUTH)
+    a.get_data(ctx.p("/secret"))
+
+
+@scenario()
+def scn_set_data(ctx):
+    a = ctx.connect("a")
+    s = ctx.p("/s")
+    a.create(s, b"v0")
+    a.create(ctx.p("/ro"), b"", READ_ACL)
+    ctx.step("versions")
+    a.set_data(s, b"v1", 0)
+    a.set_data(s, b"v2", -1)
+    a.set_data(s, b"v3", 1)
+    a.set_data(s, b"v3", 2)
+    a.set_data(s, b"v4", -2)
+    a.set_data(s, b"v4", 2 ** 31 - 1)
+    a.get_data(s)
+    ctx.step("check order")
+    a.set_data(ctx.p("/missing/."), b"", 5)
+    a.set_data(s + "/", b"")
+    a.set_data("", b"")
+    a.set_data(None, b"")
+    a.set_data(ctx.p("/missing"), b"", 5)
+    a.set_data(ctx.p("/ro"), b"x", 7)
+    a.set_data(ctx.p("/ro"), b"x")
+    a.set_data("/zookeeper/config", b"x")
+    ctx.step("null data")
+    a.set_data(s, None)
+    a.get_data(s)
+    a.exists(s)
+    ctx.step("setData watch events")
+    b = ctx.connect("b")
+    b.get_data(s, True)
+    a.set_data(s, b"w")
+    ctx.sync_point(b)
+    a.set_data(s, b"w2")
+    ctx.sync_point(b)
+    a.get_children2(ctx.ns)
+
+
+# --- ACLs (§5.6, §11) ---------------------------------------------------------
+
+@scenario()
+def scn_get_acl(ctx):
+    a = ctx.connect("a")
+    a.create(ctx.p("/m"), b"", [(1, "world", "anyone"), (31, "digest", USER_ID)])
+    a.create(ctx.p("/w"), b"", ACL_WRITE_ONLY)
+    a.create(ctx.p("/ad"), b"", [(16, "world", "anyone"), (31, "digest", BOB_ID)])
+    a.create(ctx.p("/r"), b"", [(1, "world", "anyone"), (3, "digest", BOB_ID),
+                                (31, "ip", "127.0.0.1")])
+    a.create(ctx.p("/z"), b"", [(0, "world", "anyone")])
+    ctx.step("anonymous")
+    for n in ("/m", "/w", "/ad", "/r", "/z", "/missing"):
+        a.get_acl(ctx.p(n))
+    ctx.step("digest user")
+    u = ctx.connect("u")
+    u.auth("digest", USER_AUTH)
+    for n in ("/m", "/w", "/ad"):
+        u.get_acl(ctx.p(n))
+    ctx.step("super")
+    s = ctx.connect("s")
+    s.auth("digest", SUPER_AUTH)
+    for n in ("/m", "/w", "/ad", "/z"):
+        s.get_acl(ctx.p(n))
+        s.get_data(ctx.p(n))
+
+
+@scenario()
+def scn_set_acl(ctx):
+    a = ctx.connect("a")
+    n = ctx.p("/n")
+    a.create(n, b"data")
+    ctx.step("aversion moves, mzxid does not")
+    a.set_acl(n, [(31, "world", "anyone"), (1, "digest", USER_ID)], 0)
+    a.get_acl(n)
+    a.set_acl(n, OPEN_ACL, 0)
+    a.set_acl(n, OPEN_ACL, 1)
+    a.set_acl(n, OPEN_ACL, -1)
+    a.exists(n)
+    ctx.step("data version is not the ACL version")
+    a.set_data(n, b"1")
+    a.set_data(n, b"2")
+    a.set_data(n, b"3")
+    a.set_acl(n, OPEN_ACL, 3)
+    a.set_acl(n, READ_ACL, 3 - 0)
+    ctx.step("check order")
+    a.set_acl(ctx.p("/missing/"), [], 9)
+    a.set_acl(ctx.p("/missing"), [], 9)
+    a.set_acl(ctx.p("/missing"), OPEN_ACL, 9)
+    a.set_acl(n, [(31, "world", "nobody")], 99)
+    a.set_acl(n, OPEN_ACL, 99)
+    a.set_acl(n, OPEN_ACL, -1)
+    a.set_acl(n, None, -1)
+    a.set_acl(None, OPEN_ACL, -1)
+    ctx.step("auth expansion")
+    u = ctx.connect("u")
+    u.set_acl(n, [(31, "auth", "")], -1)
+    u.auth("digest", USER_AUTH)
+    u.create(ctx.p("/v"))
+    u.set_acl(ctx.p("/v"), [(31, "auth", "")], 0)
+    u.get_acl(ctx.p("/v"))
+    a.get_acl(ctx.p("/v"))
+    a.set_acl(ctx.p("/v"), OPEN_ACL, 1)
+    a.set_data(ctx.p("/v"), b"x")
+    ctx.step("super bypasses")
+    s = ctx.connect("s")
+    s.auth("digest", SUPER_AUTH)
+    s.set_acl(n, OPEN_ACL, 99)
+    s.set_acl(n, OPEN_ACL, -1)
+    s.get_acl(n)
+    ctx.step("setACL fires no watch")
+    b = ctx.connect("b")
+    b.get_data(ctx.p("/v"), True)
+    b.get_children(ctx.p("/v"), True)
+    s.set_acl(ctx.p("/v"), OPEN_ACL, -1)
+    ctx.sync_point(b)
+    s.exists(ctx.p("/v"))
+
+
+# --- children, sync (§5.7, §5.9) ------------------------------------------------
+
+@scenario()
+def scn_children(ctx):
+    a = ctx.connect("a")
+    c = ctx.p("/c")
+    a.create(c)
+    for k in ("k3", "k1", "k5", "k2", "k4", "a", "Z", "k10"):
+        a.create(c + "/" + k)
+    a.create(ctx.p("/hidden"), b"", ACL_WRITE_ONLY)
+    a.create(ctx.p("/hidden/x"))
+    ctx.step("listings")
+    a.get_children(c)
+    a.get_children2(c)
+    a.get_children(c + "/k1")
+    a.get_children2(c + "/k1")
+    a.get_children(ctx.p("/missing"))
+    a.get_children2(ctx.p("/missing"))
+    a.get_children(ctx.p("/hidden"))
+    a.get_children2(ctx.p("/hidden"))
+    a.get_children(c + "/")
+    ctx.step("cversion counts creates and deletes")
+    a.delete(c + "/k10")
+    a.delete(c + "/Z")
+    a.get_children2(c)
+    a.create(c + "/n", b"", OPEN_ACL, 1)
+    a.get_children2(c)
+    ctx.step("child watch")
+    b = ctx.connect("b")
+    b.get_children(c, True)
+    a.set_data(c + "/k1", b"x")
+    a.set_data(c, b"x")
+    ctx.sync_point(b)
+    a.create(c + "/new")
+    ctx.sync_point(b)
+    a.delete(c + "/new")
+    ctx.sync_point(b)
+    b.get_children2(c, True)
+    a.delete(c + "/a")
+    ctx.sync_point(b)
+    b.get_children(c + "/k1", True)
+    a.delete(c + "/k1")
+    ctx.sync_point(b)
+    b.get_children(ctx.p("/missing"), True)
+    a.create(ctx.p("/missing"))
+    a.create(ctx.p("/missing/x"))
+    ctx.sync_point(b)
+
+
+@scenario()
+def scn_sync(ctx):
+    a = ctx.connect("a")
+    a.create(ctx.p("/x"))
+    for path in (ctx.ns, ctx.p("/x"), ctx.p("/missing"), "relative", "", "/",
+                 ctx.p("/x/"), "\u00e9", None):
+        a.sync(path)
+    a.set_data(ctx.p("/x"), b"1")
+    a.sync(ctx.p("/x"))
+    a.get_data(ctx.p("/x"))
+
+# ---------------------------------------------------------------------------
+# `python3 test_differential.py [--server zookeeper|corrald] [NAME...]` prints
+# the normalised traces of the named scenarios (all if none): handy when
+# writing a scenario or looking at what the oracle does.
+
+def _main(argv):
+    import argparse
+    import sys
+    import time as _time
+    import harness
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--server", default="zookeeper", choices=("zookeeper", "corrald"))
+    ap.add_argument("--raw", action="store_true", help="print raw (unnormalised) records")
+    ap.add_argument("names", nargs="*")
+    args = ap.parse_args(argv)
+    chosen = [s for s in SCENARIOS if not args.names or s.name in args.names]
+    servers = {}
+    try:
+        for scn in chosen:
+            key = (repr(sorted(scn.props.items())), repr(sorted(scn.cfg.items())), scn.fresh)
+            srv = servers.get(key) if not scn.fresh else None
+            if srv is None:
+                srv = harness.make_server(args.server, cfg=scn.cfg, props=scn.props).start()
+                servers[key if not scn.fresh else (key, scn.name)] = srv
+            trace, ns, err = run_scenario(srv, scn)
+            print("=" * 20, scn.name)
+            recs = trace if args.raw else normalise(trace, ns, int(_time.time() * 1000))
+            for line in render(recs):
+                print(line)
+            if err:
+                print(err, file=sys.stderr)
+    finally:
+        for srv in servers.values():
+            srv.cleanup()
+
+
+if __name__ == "__main__":
+    import sys
+    _main(sys.argv[1:])
