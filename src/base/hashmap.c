@@ -91,7 +91,8 @@ void *strmap_put(strmap_t *m, const char *key, size_t klen, void *value)
     strmap_slot_t *s = str_find(m, key, klen, h);
     if (s) {
         void *prev = s->value;
-        s->value = value; /* the stored key stays: it is equal and still alive */
+        s->value = value;
+        s->key = key; /* the new value's key: the old one may be freed with it */
         return prev;
     }
     if ((m->used + m->dead + 1) * 10 >= m->cap * 7)

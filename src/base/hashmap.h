@@ -28,7 +28,8 @@ typedef struct strmap {
 void strmap_init(strmap_t *m);
 void strmap_free(strmap_t *m);
 void *strmap_get(const strmap_t *m, const char *key, size_t klen);
-/* Insert or replace; returns the previous value or NULL. */
+/* Insert or replace; returns the previous value or NULL. On replace the
+ * stored key pointer becomes `key` too (it must live as long as the entry). */
 void *strmap_put(strmap_t *m, const char *key, size_t klen, void *value);
 /* Remove; returns the removed value or NULL. */
 void *strmap_del(strmap_t *m, const char *key, size_t klen);

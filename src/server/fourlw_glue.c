@@ -79,14 +79,18 @@ void server_answer_fourlw(conn_t *c, fourlw_cmd_t cmd)
         conn_mark_dirty(c);
         return;
     }
-    if (cmd == FOURLW_SRST || cmd == FOURLW_CRST) {
+    if (cmd == FOURLW_SRST) {
         memset(&s->latency, 0, sizeof(s->latency));
         s->packets_received = s->packets_sent = 0;
-        if (cmd == FOURLW_CRST)
-            for (conn_t *k = s->conns; k; k = k->next) {
-                memset(&k->latency, 0, sizeof(k->latency));
-                k->packets_received = k->packets_sent = 0;
-            }
+    } else if (cmd == FOURLW_CRST) {
+        for (conn_t *k = s->conns; k; k = k->next) {
+            memset(&k->latency, 0, sizeof(k->latency));
+            k->packets_received = k->packets_sent = 0;
+        }
+    } else if (cmd == FOURLW_STMK && c->in.len >= 12) {
+        jute_reader_t r;
+        jr_init(&r, c->in.data + 4, 8);
+        s->trace_mask = jr_long(&r);
     }
     fourlw_view_t v;
     memset(&v, 0, sizeof(v));
@@ -99,7 +103,7 @@ void server_answer_fourlw(conn_t *c, fourlw_cmd_t cmd)
     v.packets_received = s->packets_received;
     v.packets_sent = s->packets_sent;
     v.num_connections = s->nconns;
-    v.outstanding_requests = (int64_t)prep_outstanding(&s->prep);
+    v.outstanding_requests = s->outstanding_requests;
     v.last_zxid = s->last_zxid;
     v.node_count = (int64_t)s->tree.node_count;
     v.proposal_size_last = v.proposal_size_min = v.proposal_size_max = -1;
@@ -141,7 +145,7 @@ void server_answer_fourlw(conn_t *c, fourlw_cmd_t cmd)
             v.wch_connections++;
     v.wch_paths = (int64_t)s->watches.tables[WT_DATA].lists.used;
     v.wch_total = (int64_t)s->watches.tables[WT_DATA].entries;
-    v.trace_mask = 306;
+    v.trace_mask = s->trace_mask;
 
     fourlw_render(cmd, &v, out);
     conn_mark_dirty(c);

@@ -581,6 +581,7 @@ void request_process(conn_t *c, const uint8_t *p, size_t n)
         proto_request_free(&r);
         return;
     }
+    s->outstanding_requests++;
     c->last_op = op_abbrev(r.type);
     c->last_cxid = r.xid;
     int64_t zxid = s->last_zxid;
@@ -658,6 +659,7 @@ void request_process(conn_t *c, const uint8_t *p, size_t n)
             break;
         }
     }
+    s->outstanding_requests--;
     int64_t now = server_mono_ms(s);
     c->last_response_ms = now;
     c->last_latency_ms = now - start;

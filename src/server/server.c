@@ -60,6 +60,7 @@ int server_init(server_t *s, uv_loop_t *loop)
     session_table_init(&s->sessions, s->cfg.tick_time_ms, 1, s->start_mono_ms);
     strmap_init(&s->conns_per_ip);
     s->container_minute_start_ms = s->start_mono_ms;
+    s->trace_mask = 306;
 
     uv_timer_init(loop, &s->tick_timer);
     s->tick_timer.data = s;

@@ -93,11 +93,13 @@ struct server {
     strmap_t conns_per_ip; /* ip -> (count cast to pointer) */
 
     int64_t packets_received, packets_sent;
+    int64_t outstanding_requests; /* received, not yet answered */
     latency_stats_t latency;
     int64_t start_mono_ms;
     int64_t container_deletions_this_minute;
     int64_t container_minute_start_ms;
     const char *version;
+    int64_t trace_mask; /* gtmk/stmk; ZooKeeper's default is 306 */
 };
 
 /* Monotonic and wall clocks in ms. */

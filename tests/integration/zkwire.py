@@ -455,7 +455,8 @@ def connect_request(session_id=0, passwd=b"\0" * 16, timeout_ms=30000,
     b = (j_int(protocol_version) + j_long(last_zxid) + j_int(timeout_ms)
          + j_long(session_id) + j_buffer(passwd))
     if read_only is not None:
-        b += j_bool(read_only)
+        # A raw int sends that byte as is (the server reads any non-zero as true).
+        b += bytes([read_only & 0xFF]) if type(read_only) is int else j_bool(read_only)
     return b + extra
 
 
@@ -490,6 +491,7 @@ class Conn:
         self.timeout_ms = None
         self.connect_response = None
         self.session_closed = False  # our closeSession was answered
+        self._closed_recorded = False
 
     # -- construction ------------------------------------------------------
     @classmethod
@@ -501,7 +503,7 @@ class Conn:
 
     def handshake(self, session_id=0, passwd=b"\0" * 16, timeout_ms=30000,
                   last_zxid=0, read_only=False, extra=b"", pipelined=b"",
-                  expect_valid=True):
+                  expect_valid=True, protocol_version=0):
         """Send a ConnectRequest and read the ConnectResponse.
 
         `pipelined` bytes are sent in the same write, right after the
@@ -510,11 +512,12 @@ class Conn:
         invalid-session answer or a close raises WireError.
         """
         payload = connect_request(session_id, passwd, timeout_ms, last_zxid,
-                                  read_only, extra=extra)
+                                  read_only, protocol_version, extra)
         self.send_raw(frame(payload) + pipelined)
         try:
             data = self.read_frame()
         except Closed:
+            self._closed_recorded = True
             self._record({"t": "connect", "closed": True})
             if expect_valid:
                 raise
@@ -536,7 +539,14 @@ class Conn:
             self.sock.sendall(data)
         except (BrokenPipeError, ConnectionResetError) as e:
             self.closed = True
+            self._record_closed()
             raise Closed(str(e))
+
+    def _record_closed(self):
+        # FIN or RST, noticed on send or on receive: one "closed" either way.
+        if not self._closed_recorded:
+            self._closed_recorded = True
+            self._record({"t": "closed"})
 
     def send_frame(self, payload):
         self.send_raw(frame(payload))
@@ -592,7 +602,7 @@ class Conn:
         try:
             data = self.read_frame(timeout)
         except Closed:
-            self._record({"t": "closed"})
+            self._record_closed()
             raise
         if len(data) < 16:
             msg = {"t": "short_frame", "raw": data.hex()}

@@ -164,6 +164,7 @@ static void test_create_stat_and_sequence(void **state)
     assert_int_equal(c->zxid, before + 1);
     assert_int_equal(create(c, 1, "/a/s-", NULL, ZMODE_PERSISTENT_SEQUENTIAL, p, sizeof(p)), ZOK);
     assert_string_equal(p, "/a/s-0000000002");
+    assert_int_equal(prep_outstanding(&c->prep), 0);
     assert_int_equal(delete_node(c, "/a/x", -1), ZOK);
     znode_stat(&c->tree, a, &st);
     assert_int_equal(st.num_children, 2);
@@ -280,6 +281,7 @@ static void test_close_session_deletes_ephemerals(void **state)
     assert_int_equal(write_op(c, 7, &r, &res), ZOK);
     txn_result_free(&res);
     assert_int_equal(c->tree.ephemeral_count, 1);
+    assert_int_equal(prep_outstanding(&c->prep), 0);
     assert_null(tree_get(&c->tree, "/e1", 3));
     assert_non_null(tree_get(&c->tree, "/e3", 3));
     core_free(c);
