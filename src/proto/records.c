@@ -55,10 +55,12 @@ static bool decode_strvec(jute_reader_t *r, zk_strvec_t *out)
     return !r->err;
 }
 
+/* A path may be null on the wire; each operation decides what that means
+ * (ZooKeeper answers BADARGUMENTS, MARSHALLINGERROR or echoes it). */
 static bool need_path(jute_reader_t *r, zk_op_t *op)
 {
     op->path = jr_string(r);
-    return !r->err && !jstr_is_null(op->path);
+    return !r->err;
 }
 
 bool proto_decode_op(jute_reader_t *r, int32_t type, zk_op_t *op)
@@ -166,8 +168,7 @@ static bool decode_multi(jute_reader_t *r, zk_request_t *req)
         return false;
     if (req->type == ZOP_MULTI && any_read)
         return false;
-    if (req->type == ZOP_MULTI_READ && any_write)
-        return false;
+    /* A multiRead of write ops only decodes (the request handler refuses it). */
     return true;
 }
 
@@ -191,7 +192,7 @@ int32_t proto_decode_body(zk_request_t *req, const uint8_t *p, size_t n)
         req->relative_zxid = jr_long(&r);
         int lists = req->type == ZOP_SET_WATCHES ? 3 : 5;
         for (int i = 0; i < lists && ok; i++)
-            ok = decode_strvec(&r, &req->watches[i]);
+            ok = decode_strvec(&r, &req->watches[i]) && req->watches[i].n >= 0;
         break;
     }
     case ZOP_AUTH:

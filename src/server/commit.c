@@ -34,11 +34,16 @@ int64_t server_next_zxid(server_t *s)
 }
 
 void server_deliver_event(void *ctx, watch_owner_t *owner, int32_t type, const char *path,
-                          size_t len)
+                          size_t len, const void *acl)
 {
-    (void)ctx;
+    server_t *s = ctx;
     conn_t *c = (conn_t *)((char *)owner - offsetof(conn_t, watches));
     if (c->state != CONN_READY)
+        return;
+    /* As ZooKeeper 3.8.4+: a watcher without READ on the node (the parent for
+     * NodeChildrenChanged) does not hear about it. */
+    const tree_acl_t *a = acl;
+    if (a && !auth_check(&a->list, ZK_PERM_READ, &c->ids, s->cfg.skip_acl))
         return;
     size_t at = proto_frame_begin(&c->out);
     proto_write_reply_header(&c->out, ZXID_NOTIFICATION, -1, ZOK);

@@ -220,7 +220,7 @@ static void do_who_am_i(conn_t *c, const zk_request_t *r, int64_t zxid)
 /* Immediate event for setWatches: queued before the reply. */
 static void send_event(conn_t *c, int32_t type, jstr_t path)
 {
-    server_deliver_event(c->srv, &c->watches, type, path.ptr, (size_t)path.len);
+    server_deliver_event(c->srv, &c->watches, type, path.ptr, (size_t)path.len, NULL);
 }
 
 static void do_set_watches(conn_t *c, const zk_request_t *r, int64_t zxid)
@@ -369,25 +369,6 @@ static void do_multi_read(conn_t *c, const zk_request_t *r, int64_t zxid)
     conn_reply_end(c, at);
 }
 
-/* Standalone check (opcode 13): ZooKeeper 3.8 logs it and never replies
- * (§5.10.1). We answer it as a version check that changes nothing. */
-static void do_check(conn_t *c, const zk_request_t *r, int64_t zxid)
-{
-    server_t *s = c->srv;
-    const zk_op_t *op = &r->op;
-    znode_t *n = tree_get_j(&s->tree, op->path);
-    int32_t err = ZOK;
-    if (!zk_path_valid(op->path.ptr, (size_t)op->path.len))
-        err = ZBADARGUMENTS;
-    else if (!n)
-        err = ZNONODE;
-    else if (!can(c, n, ZK_PERM_READ))
-        err = ZNOAUTH;
-    else if (op->version != -1 && op->version != n->version)
-        err = ZBADVERSION;
-    conn_send_header(c, r->xid, zxid, err);
-}
-
 /* ---- writes ----------------------------------------------------------------- */
 
 static void write_multi_results(conn_t *c, const txn_result_t *res)
@@ -507,6 +488,25 @@ static const char *op_abbrev(int32_t type)
     }
 }
 
+/* Reads whose null path ZooKeeper cannot process (MARSHALLINGERROR). */
+static bool needs_path(int32_t type)
+{
+    switch (type) {
+    case ZOP_EXISTS:
+    case ZOP_GET_DATA:
+    case ZOP_GET_CHILDREN:
+    case ZOP_GET_CHILDREN2:
+    case ZOP_GET_ACL:
+    case ZOP_GET_ALL_CHILDREN_NUMBER:
+    case ZOP_ADD_WATCH:
+    case ZOP_CHECK_WATCHES:
+    case ZOP_REMOVE_WATCHES:
+        return true;
+    default:
+        return false;
+    }
+}
+
 static void record_latency(latency_stats_t *l, int64_t ms)
 {
     if (l->count == 0 || ms < l->min)
@@ -549,12 +549,20 @@ void request_process(conn_t *c, const uint8_t *p, size_t n)
     int32_t derr = proto_decode_body(&r, p + 8, n - 8);
 
     if (r.type == ZOP_AUTH) {
-        if (derr == ZOK)
+        if (derr == ZOK) {
             handle_auth(c, &r);
-        else {
-            conn_send_header(c, r.xid, 0, ZAUTHFAILED);
-            c->close_after_flush = true;
+        } else {
+            log_warn(&s->log, "closing connection from %s:%d: malformed auth packet", c->peer_ip,
+                     c->peer_port);
+            conn_close(c, NULL);
         }
+        proto_request_free(&r);
+        return;
+    }
+    if (r.type == ZOP_SASL && (derr != ZOK || jstr_is_null(r.token))) {
+        log_warn(&s->log, "closing connection from %s:%d: malformed sasl packet", c->peer_ip,
+                 c->peer_port);
+        conn_close(c, NULL);
         proto_request_free(&r);
         return;
     }
@@ -585,9 +593,21 @@ void request_process(conn_t *c, const uint8_t *p, size_t n)
     c->last_op = op_abbrev(r.type);
     c->last_cxid = r.xid;
     int64_t zxid = s->last_zxid;
-    bool is_write = zk_op_is_write(r.type) && r.type != ZOP_CHECK;
+    bool is_write = zk_op_is_write(r.type);
 
-    if (derr != ZOK && !is_write) {
+    if (derr == ZOK && jstr_is_null(r.op.path) && needs_path(r.type))
+        derr = ZMARSHALLINGERROR;
+    if (derr == ZOK && r.type == ZOP_MULTI_READ && r.nops > 0 && r.ops[0].type != ZOP_GET_DATA &&
+        r.ops[0].type != ZOP_GET_CHILDREN) {
+        /* Write ops only: ZooKeeper decodes it, then fails with an empty body. */
+        size_t at = conn_reply_begin(c, r.xid, zxid, ZMARSHALLINGERROR);
+        jw_int(&c->out, -1);
+        jw_bool(&c->out, true);
+        jw_int(&c->out, -1);
+        conn_reply_end(c, at);
+    } else if (derr != ZOK && (!is_write || r.type == ZOP_RECONFIG)) {
+        /* Reads, and reconfig (decoded before a zxid is taken), answer a
+         * malformed body without consuming a zxid. */
         conn_send_header(c, r.xid, zxid, derr);
     } else if (is_write && r.type != ZOP_CLOSE_SESSION) {
         do_write(c, &r, derr == ZOK);
@@ -649,9 +669,6 @@ void request_process(conn_t *c, const uint8_t *p, size_t n)
             break;
         case ZOP_MULTI_READ:
             do_multi_read(c, &r, zxid);
-            break;
-        case ZOP_CHECK:
-            do_check(c, &r, zxid);
             break;
         default:
             conn_send_header(c, r.xid, zxid, ZUNIMPLEMENTED);

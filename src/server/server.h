@@ -141,7 +141,7 @@ void server_on_tick(uv_timer_t *t);
 void server_on_container_check(uv_timer_t *t);
 /* Deliver a watch event to a connection (the watch manager's callback). */
 void server_deliver_event(void *ctx, watch_owner_t *owner, int32_t type, const char *path,
-                          size_t len);
+                          size_t len, const void *acl);
 
 /* fourlw glue */
 void server_answer_fourlw(conn_t *c, fourlw_cmd_t cmd);

@@ -182,7 +182,7 @@ static void note(watch_fired_t *f, watch_owner_t *o)
 }
 
 void watch_trigger(watch_mgr_t *wm, int t, const char *path, size_t len, int32_t event_type,
-                   watch_fired_t *fired)
+                   const void *acl, watch_fired_t *fired)
 {
     watch_table_t *tab = &wm->tables[t];
     bool recursive_ok = event_type != ZEV_CHILDREN_CHANGED;
@@ -200,7 +200,7 @@ void watch_trigger(watch_mgr_t *wm, int t, const char *path, size_t len, int32_t
                 set_modes(wm, t, l, i, e.modes & ~WMODE_STANDARD);
             if (!already(fired, e.owner)) {
                 note(fired, e.owner);
-                wm->deliver(wm->ctx, e.owner, event_type, path, len);
+                wm->deliver(wm->ctx, e.owner, event_type, path, len, acl);
             }
         }
     }
@@ -220,7 +220,7 @@ void watch_trigger(watch_mgr_t *wm, int t, const char *path, size_t len, int32_t
                 watch_entry_t e = al->v[i];
                 if ((e.modes & WMODE_RECURSIVE) && !already(fired, e.owner)) {
                     note(fired, e.owner);
-                    wm->deliver(wm->ctx, e.owner, event_type, path, len);
+                    wm->deliver(wm->ctx, e.owner, event_type, path, len, acl);
                 }
             }
         }

@@ -31,8 +31,10 @@ typedef struct watch_table {
     uint64_t entries;   /* (owner, path) entries */
 } watch_table_t;
 
+/* `acl` is what the trigger passed along (the ACL of the node the event is
+ * about); the callback may use it to filter events (ZooKeeper 3.8.4+). */
 typedef void (*watch_deliver_fn)(void *ctx, watch_owner_t *owner, int32_t event_type,
-                                 const char *path, size_t len);
+                                 const char *path, size_t len, const void *acl);
 
 typedef struct watch_mgr {
     watch_table_t tables[2];
@@ -64,7 +66,7 @@ bool watch_has(const watch_mgr_t *wm, int table, const watch_owner_t *o, const c
 /* Fire `event_type` on `path` in one table. Owners in `fired` are skipped and
  * newly notified ones are appended, so a caller can chain tables. */
 void watch_trigger(watch_mgr_t *wm, int table, const char *path, size_t len, int32_t event_type,
-                   watch_fired_t *fired);
+                   const void *acl, watch_fired_t *fired);
 void watch_fired_free(watch_fired_t *f);
 
 uint64_t watch_count(const watch_mgr_t *wm);

@@ -227,6 +227,8 @@ static int32_t prep_create(prep_t *p, const prep_req_t *in, const zk_op_t *op, i
                            int64_t ttl, buf_t *body)
 {
     int32_t flags = op->flags;
+    if (jstr_is_null(op->path))
+        return ZMARSHALLINGERROR; /* ZooKeeper fails on the null string */
     if (flags < 0 || flags > 6)
         return ZBADARGUMENTS;
     if (mode_ttl(flags) && !p->extended_types)
@@ -318,6 +320,8 @@ static void push_delete(prep_t *p, jstr_t path, int64_t zxid)
 
 static int32_t prep_delete(prep_t *p, const prep_req_t *in, const zk_op_t *op, buf_t *body)
 {
+    if (jstr_is_null(op->path))
+        return ZMARSHALLINGERROR;
     if (!zk_path_has_slash_no_nul(op->path.ptr, (size_t)op->path.len) || is_special(op->path))
         return ZBADARGUMENTS;
     jstr_t pp;
@@ -578,9 +582,15 @@ int32_t prep_write(prep_t *p, const prep_req_t *in, txn_header_t *hdr, buf_t *bo
         case ZOP_CREATE2:
         case ZOP_CREATE_CONTAINER:
         case ZOP_CREATE_TTL:
-            rc = prep_create(p, in, &req->op, create_kind(in->type, req->op.flags), req->op.ttl,
-                             body);
+        {
+            int32_t kind = create_kind(in->type, req->op.flags);
+            rc = prep_create(p, in, &req->op, kind, req->op.ttl, body);
+            /* The header names the txn record: a container or TTL create is
+             * logged as such whatever opcode asked for it. */
+            if (kind == ZOP_CREATE_CONTAINER || kind == ZOP_CREATE_TTL)
+                hdr->type = kind;
             break;
+        }
         case ZOP_DELETE:
             rc = prep_delete(p, in, &req->op, body);
             break;
@@ -592,6 +602,19 @@ int32_t prep_write(prep_t *p, const prep_req_t *in, txn_header_t *hdr, buf_t *bo
             break;
         case ZOP_RECONFIG:
             rc = p->reconfig_enabled ? ZUNIMPLEMENTED : ZRECONFIGDISABLED;
+            break;
+        case ZOP_CHECK:
+            /* Standalone check (§5.10.1): ZooKeeper 3.8 logs a type-13 txn it
+             * cannot read back and never replies. We run the same checks and
+             * log a passing check as a no-op error txn with code 0, so the
+             * zxid is consumed as in ZooKeeper and the log stays readable. */
+            rc = prep_check(p, in, &req->op, body);
+            if (rc == ZOK) {
+                body->len = body_start;
+                hdr->type = ZOP_ERROR;
+                txn_write_error(body, ZOK);
+                return ZOK;
+            }
             break;
         case ZOP_MULTI:
             if (multi_ttl_without_record(req)) {

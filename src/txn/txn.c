@@ -97,17 +97,19 @@ void txn_write_create_session(buf_t *b, int32_t timeout_ms)
 
 /* ---- apply ---------------------------------------------------------------- */
 
+/* Fire one event; `acl` (of the node the event is about) travels with it so
+ * the server can drop it for watchers without READ (CVE-2024-23944). */
 static void fire(watch_mgr_t *wm, int table, const char *path, size_t len, int32_t type,
-                 watch_fired_t *fired)
+                 const tree_acl_t *acl, watch_fired_t *fired)
 {
     if (wm)
-        watch_trigger(wm, table, path, len, type, fired);
+        watch_trigger(wm, table, path, len, type, acl, fired);
 }
 
 static void fire_parent_changed(watch_mgr_t *wm, const znode_t *parent)
 {
     watch_fired_t f = {0};
-    fire(wm, WT_CHILD, parent->path, parent->path_len, ZEV_CHILDREN_CHANGED, &f);
+    fire(wm, WT_CHILD, parent->path, parent->path_len, ZEV_CHILDREN_CHANGED, parent->acl, &f);
     watch_fired_free(&f);
 }
 
@@ -177,7 +179,7 @@ static bool apply_create(tree_t *t, watch_mgr_t *wm, const txn_header_t *h, int3
     }
     znode_stat(t, n, &res->stat);
     watch_fired_t f = {0};
-    fire(wm, WT_DATA, n->path, n->path_len, ZEV_CREATED, &f);
+    fire(wm, WT_DATA, n->path, n->path_len, ZEV_CREATED, n->acl, &f);
     watch_fired_free(&f);
     fire_parent_changed(wm, parent);
     return true;
@@ -191,11 +193,14 @@ static void delete_node(tree_t *t, watch_mgr_t *wm, znode_t *n, int64_t zxid)
         parent->pzxid = zxid;
     char *path = xstrndup(n->path, n->path_len);
     size_t len = n->path_len;
+    tree_acl_t *acl = n->acl;
+    tree_acl_ref(acl); /* outlives the node until its events are out */
     tree_remove(t, n);
     watch_fired_t f = {0};
-    fire(wm, WT_DATA, path, len, ZEV_DELETED, &f);
-    fire(wm, WT_CHILD, path, len, ZEV_DELETED, &f);
+    fire(wm, WT_DATA, path, len, ZEV_DELETED, acl, &f);
+    fire(wm, WT_CHILD, path, len, ZEV_DELETED, acl, &f);
     watch_fired_free(&f);
+    tree_acl_unref(t, acl);
     if (parent)
         fire_parent_changed(wm, parent);
     free(path);
@@ -239,7 +244,7 @@ static bool apply_set_data(tree_t *t, watch_mgr_t *wm, const txn_header_t *h, in
     n->mtime = h->time_ms;
     znode_stat(t, n, &res->stat);
     watch_fired_t f = {0};
-    fire(wm, WT_DATA, n->path, n->path_len, ZEV_DATA_CHANGED, &f);
+    fire(wm, WT_DATA, n->path, n->path_len, ZEV_DATA_CHANGED, n->acl, &f);
     watch_fired_free(&f);
     return true;
 }

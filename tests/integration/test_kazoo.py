@@ -845,6 +845,39 @@ def test_transaction_failure_is_atomic(env):
     assert log.events() == []
 
 
+def test_transaction_sees_its_own_pending_changes(env):
+    c = env.client()
+    ns = env.ns
+    c.create(ns)
+    before = c.exists(ns)
+    t = c.transaction()
+    t.create(ns + "/a", b"1")
+    t.create(ns + "/a/b", b"2")
+    t.set_data(ns + "/a/b", b"3")
+    t.check(ns + "/a/b", 1)
+    t.delete(ns + "/a/b")
+    t.delete(ns + "/a")
+    t.create(ns + "/q-", sequence=True)
+    t.create(ns + "/q-", sequence=True)
+    res = t.commit()
+    assert res[:2] == [ns + "/a", ns + "/a/b"]
+    assert res[2].version == 1 and res[2].dataLength == 1
+    assert res[3:6] == [True, True, True]
+    assert res[6:] == [ns + "/q-0000000001", ns + "/q-0000000002"]
+    assert sorted(c.get_children(ns)) == ["q-0000000001", "q-0000000002"]
+    after = c.exists(ns)
+    z = c.exists(ns + "/q-0000000001").czxid
+    # 3 creations and 1 deletion under ns: exposed cversion +4, one zxid
+    assert after == before._replace(cversion=4, numChildren=2, pzxid=z)
+    # a failing op inside such a chain undoes it all
+    t = c.transaction()
+    t.create(ns + "/x")
+    t.delete(ns + "/x")
+    t.delete(ns + "/x")
+    assert [type(r) for r in t.commit()] == [RolledBackError, RolledBackError, NoNodeError]
+    assert c.exists(ns) == after
+
+
 # ---------------------------------------------------------------------------
 # watches
 
@@ -876,10 +909,19 @@ def test_data_and_exists_watches_are_one_shot(env):
     c.get_children(ns + "/d", watch=wc2)
     writer.create(ns + "/d/kid")
     assert wc2.wait() == [(EventType.CHILD, ns + "/d")]
+    c.sync(ns)
+    log.clear()
+    # create: NodeCreated on the node before NodeChildrenChanged on its parent
+    c.exists(ns + "/d/kid2", watch=Watcher())
+    c.get_children(ns + "/d", watch=Watcher())
+    writer.create(ns + "/d/kid2")
+    c.sync(ns)
+    assert log.events() == [("NodeCreated", ns + "/d/kid2"), ("NodeChildrenChanged", ns + "/d")]
+    log.clear()
     writer.set(ns + "/d", b"3")
     assert wd2.wait() == [(EventType.CHANGED, ns + "/d")]
     c.sync(ns)
-    assert log.events() == [("NodeChildrenChanged", ns + "/d"), ("NodeDataChanged", ns + "/d")]
+    assert log.events() == [("NodeDataChanged", ns + "/d")]
 
 
 def test_child_watch_one_shot_and_delete_events(env):
@@ -1063,6 +1105,52 @@ def test_digest_acl_and_getacl_masking(env):
     owner.delete(ns + "/secret/kid")
 
 
+def test_permission_targets(env):
+    """Which node's ACL each operation checks, and which bit (§11.1)."""
+    ns = env.ns
+    c = env.client()
+    c.create(ns)
+    # parent with READ|CREATE only: creating works, deleting a child needs
+    # DELETE on the parent
+    c.create(ns + "/rc", acl=[ACL(5, Id("world", "anyone"))])
+    c.create(ns + "/rc/kid", acl=OPEN)
+    with pytest.raises(NoAuthError):
+        c.delete(ns + "/rc/kid")
+    # a node nobody may touch can still be deleted through its parent
+    c.create(ns + "/none", b"n", acl=[ACL(0, Id("world", "anyone"))])
+    for op in (lambda: c.get(ns + "/none"), lambda: c.get_children(ns + "/none"),
+               lambda: c.set(ns + "/none", b"x"), lambda: c.set_acls(ns + "/none", OPEN),
+               lambda: c.get_acls(ns + "/none"), lambda: c.create(ns + "/none/x"),
+               lambda: kcall(c, GetAllChildrenNumber(ns + "/none"))):
+        with pytest.raises(NoAuthError):
+            op()
+    assert c.exists(ns + "/none").dataLength == 1
+    assert c.sync(ns + "/none") == ns + "/none"
+    t = c.transaction()
+    t.check(ns + "/none", 0)
+    assert [type(r) for r in t.commit()] == [NoAuthError]
+    c.delete(ns + "/none")
+    # WRITE only: setData yes, getData no
+    c.create(ns + "/wo", b"w", acl=[ACL(2, Id("world", "anyone"))])
+    assert c.set(ns + "/wo", b"W").version == 1
+    with pytest.raises(NoAuthError):
+        c.get(ns + "/wo")
+    # ADMIN only: getACL and setACL yes (unmasked), data no
+    digest_admin = [ACL(16, Id("world", "anyone")), ACL(1, Id("digest", USER_ID))]
+    c.create(ns + "/adm", b"a", acl=digest_admin)
+    assert c.get_acls(ns + "/adm")[0] == digest_admin
+    with pytest.raises(NoAuthError):
+        c.get(ns + "/adm")
+    # READ only: getACL allowed but digest ids masked
+    ro = [ACL(1, Id("world", "anyone")), ACL(31, Id("digest", USER_ID))]
+    c.create(ns + "/ro", b"r", acl=ro)
+    assert c.get_acls(ns + "/ro")[0] == [ACL(1, Id("world", "anyone")),
+                                         ACL(31, Id("digest", "user:x"))]
+    assert c.get(ns + "/ro")[0] == b"r"
+    assert c.set_acls(ns + "/adm", OPEN).aversion == 1
+    assert c.get(ns + "/adm")[0] == b"a"
+
+
 def test_unknown_auth_scheme_fails_and_closes(env):
     c = env.client()
     c.create(env.ns)
@@ -1197,13 +1285,31 @@ def test_max_client_cnxns(env):
         resp = {"closed": True}
     assert resp == {"closed": True}
     assert third.closed
-    # a four-letter-word connection counts too
-    assert srv.four_letter_word("ruok") == ""
+    # a four-letter-word connection counts too: closed, nothing written
+    # (an RST instead of a FIN is the same answer)
+    try:
+        out = srv.four_letter_word("ruok")
+    except ConnectionResetError:
+        out = ""
+    assert out == ""
     # the two admitted clients keep working
     a.create(ns, b"a")
     assert b.get(ns)[0] == b"a"
     assert b.set(ns, b"b").version == 1
     assert a.get(ns)[0] == b"b"
+    # once one leaves, a new connection is admitted (the server notices the
+    # close asynchronously: bounded retry)
+    b.stop()
+
+    def admitted():
+        conn = w.Conn(srv.address, timeout=5.0)
+        env.raws.append(conn)
+        try:
+            return conn.handshake(expect_valid=False).get("timeOut", 0) > 0
+        except w.Closed:
+            return False
+
+    assert eventually(admitted, True)
 
 
 def test_session_timeout_negotiation_defaults(env):
@@ -1307,6 +1413,20 @@ def test_get_all_children_number_and_get_ephemerals(env):
 # four-letter words
 
 
+def eventually(fn, expected, timeout=5.0):
+    """Poll fn() until it returns `expected` (bounded); returns the last value
+    compared, so a failure shows it. Only for states no event announces."""
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    while True:
+        got = fn()
+        if got == expected or time.monotonic() > deadline:
+            assert got == expected
+            return True
+        time.sleep(delay)       # polling interval, not a wait for an event
+        delay = min(delay * 2, 0.2)
+
+
 def parse_srvr(text):
     out = {}
     for line in text.splitlines():
@@ -1384,9 +1504,11 @@ def test_four_letter_words(env):
     assert m["zk_watch_count"] == "2"
     c.stop()                    # closes the session: its ephemeral goes
     _, m = mntr(srv)
-    assert (m["zk_znode_count"], m["zk_ephemerals_count"], m["zk_watch_count"]) == \
-        ("6", "0", "0")
-    assert m["zk_num_alive_connections"] == "2"
+    assert (m["zk_znode_count"], m["zk_ephemerals_count"]) == ("6", "0")
+    # the server drops the connection (and its watches) just after the
+    # closeSession reply: poll, with a bound, for what has no event
+    assert eventually(lambda: (mntr(srv)[1]["zk_watch_count"],
+                               mntr(srv)[1]["zk_num_alive_connections"]), ("0", "2"))
     st = srv.four_letter_word("stat")
     lines = st.split("\n")
     assert lines[1] == "Clients:"

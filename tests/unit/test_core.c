@@ -32,8 +32,10 @@ typedef struct core {
     bool deny_all;
 } core_t;
 
-static void deliver(void *ctx, watch_owner_t *o, int32_t type, const char *path, size_t len)
+static void deliver(void *ctx, watch_owner_t *o, int32_t type, const char *path, size_t len,
+                    const void *acl)
 {
+    (void)acl;
     core_t *c = ctx;
     assert_true(c->nevents < 32);
     event_t *e = &c->events[c->nevents++];
