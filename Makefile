@@ -3,7 +3,7 @@
 CC      ?= cc
 PKGS    := libuv zlib libcrypto
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+WFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
            -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
            '-DCORRAL_GIT_SHA="$(GIT_SHA)"' '-DCORRAL_BUILD_DATE="$(BUILD_DATE)"'
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
@@ -27,18 +27,18 @@ test-deps:
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS) $(WFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libcorral.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
 $(BUILD)/corrald: $(BUILD)/obj/server/main.o $(BUILD)/libcorral.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(WFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcorral.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libcorral.a $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) $(WFLAGS) -o $@ $< $(BUILD)/libcorral.a $(LDLIBS) -lcmocka
 
 run: deps
 	@$(MAKE) --no-print-directory all

@@ -2093,6 +2093,24 @@ def test_internal_opcodes_corrald(corrald, opcode):
     b.close()
 
 # ---------------------------------------------------------------------------
+# The fixtures other suites use, exercised once with kazoo.
+
+def test_fixtures_with_kazoo(zookeeper, namespace):
+    kazoo_client = pytest.importorskip("kazoo.client")
+    zk = kazoo_client.KazooClient(hosts=zookeeper.hosts, timeout=10)
+    zk.start(timeout=10)
+    try:
+        zk.ensure_path(namespace + "/a")
+        zk.set(namespace + "/a", b"x")
+        data, stat = zk.get(namespace + "/a")
+        assert (data, stat.version) == (b"x", 1)
+        assert zk.get_children(namespace) == ["a"]
+    finally:
+        zk.stop()
+        zk.close()
+    assert zookeeper.four_letter_word("ruok") == "imok"
+
+# ---------------------------------------------------------------------------
 # `python3 test_differential.py [--server zookeeper|corrald] [NAME...]` prints
 # the normalised traces of the named scenarios (all if none): handy when
 # writing a scenario or looking at what the oracle does.
