@@ -11,14 +11,20 @@ BUILD   ?= build
 GIT_SHA := $(shell git rev-parse --short HEAD 2>/dev/null || echo dev)
 BUILD_DATE := $(shell date -u "+%Y-%m-%d %H:%M UTC")
 
-LIB_DIRS := base proto tree auth txn session server
+# libcorral: everything but the three programs' own folders and main files.
+LIB_DIRS := base proto tree auth txn session store client server
 LIB_SRC  := $(filter-out src/server/main.c,$(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c)))
+CLI_SRC  := $(wildcard src/cli/*.c)
+CLI_OBJ  := $(CLI_SRC:src/%.c=$(BUILD)/obj/%.o)
+BENCH_SRC := $(wildcard src/bench/*.c)
+BENCH_OBJ := $(BENCH_SRC:src/%.c=$(BUILD)/obj/%.o)
+PROGRAMS := $(BUILD)/corrald $(if $(CLI_SRC),$(BUILD)/corral) $(if $(BENCH_SRC),$(BUILD)/corral-bench)
 LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all run test unit integration asan fuzz deps test-deps clean format
-all: $(BUILD)/corrald
+all: $(PROGRAMS)
 
 deps:
 	@sh scripts/deps.sh
@@ -34,6 +40,12 @@ $(BUILD)/libcorral.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/corrald: $(BUILD)/obj/server/main.o $(BUILD)/libcorral.a
+	$(CC) $(CFLAGS) $(WFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/corral: $(CLI_OBJ) $(BUILD)/libcorral.a
+	$(CC) $(CFLAGS) $(WFLAGS) -o $@ $^ $(LDLIBS) -ledit
+
+$(BUILD)/corral-bench: $(BENCH_OBJ) $(BUILD)/libcorral.a
 	$(CC) $(CFLAGS) $(WFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcorral.a
