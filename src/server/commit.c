@@ -28,11 +28,6 @@ int64_t server_wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int64_t server_next_zxid(server_t *s)
-{
-    return s->last_zxid + 1;
-}
-
 void server_deliver_event(void *ctx, watch_owner_t *owner, int32_t type, const char *path,
                           size_t len, const void *acl)
 {
@@ -58,42 +53,132 @@ void server_deliver_event(void *ctx, watch_owner_t *owner, int32_t type, const c
         conn_close(c, "output buffer limit exceeded (client not reading)");
 }
 
-int32_t server_write(server_t *s, conn_t *c, const prep_req_t *in, txn_result_t *res,
-                     int64_t *zxid_out)
+pending_txn_t *server_submit(server_t *s, conn_t *c, txn_origin_t origin, const prep_req_t *in)
 {
-    (void)c;
+    pending_txn_t *t = xcalloc(1, sizeof(*t));
+    t->origin = origin;
+    t->conn = c;
+    t->xid = in->cxid;
+    t->req_type = in->type;
+    t->session_id = in->session_id;
+    t->timeout_ms = in->session_timeout_ms;
+    t->received_ms = server_mono_ms(s);
+    buf_init(&t->body);
     prep_req_t req = *in;
-    req.zxid = server_next_zxid(s);
+    req.zxid = ++s->last_prepped_zxid;
     req.time_ms = server_wall_ms();
-    txn_header_t hdr;
-    buf_t body;
-    buf_init(&body);
-    int32_t err = prep_write(&s->prep, &req, &hdr, &body);
-    /* Durable point: with a txn log this is where the txn is handed to the
-     * log thread and the rest runs when its batch is fsync'ed. */
-    s->last_zxid = hdr.zxid;
-    if (!txn_apply(&s->tree, &s->watches, &hdr, body.data, body.len, res))
-        log_error(&s->log, "internal error: txn 0x%llx of type %d did not apply",
-                  (unsigned long long)hdr.zxid, hdr.type);
-    prep_committed(&s->prep, hdr.zxid);
-    res->txn_body = body; /* result paths borrow from it until the reply is built */
-    *zxid_out = hdr.zxid;
-    return err;
+    t->err = prep_write(&s->prep, &req, &t->hdr, &t->body);
+    if (s->uncommitted_tail)
+        s->uncommitted_tail->next = t;
+    else
+        s->uncommitted_head = t;
+    s->uncommitted_tail = t;
+    if (c)
+        c->inflight++;
+    s->outstanding_requests++;
+    /* Durable point. With no txn log the txn is durable once prepared; it is
+     * applied at the end of this loop turn (never re-entrantly from inside a
+     * request), so every reply still follows the same path as with a log. */
+    s->commit_requested = true;
+    return t;
 }
 
-void server_close_session(server_t *s, session_t *sess, int32_t cxid, int64_t *zxid_out)
+static void resume_later(server_t *s, conn_t *c)
+{
+    for (size_t i = 0; i < s->nresume; i++)
+        if (s->resume[i] == c)
+            return;
+    if (s->nresume == s->resume_cap) {
+        s->resume_cap = s->resume_cap ? s->resume_cap * 2 : 16;
+        s->resume = xrealloc(s->resume, s->resume_cap * sizeof(*s->resume));
+    }
+    s->resume[s->nresume++] = c;
+}
+
+static void finish(server_t *s, pending_txn_t *t, txn_result_t *res)
+{
+    conn_t *c = t->conn;
+    switch (t->origin) {
+    case TXN_CLIENT:
+        if (c)
+            request_reply_write(c, t, res);
+        break;
+    case TXN_CREATE_SESSION:
+        session_add(&s->sessions, t->session_id, t->timeout_ms, server_mono_ms(s));
+        if (c)
+            handshake_session_created(c, t);
+        break;
+    case TXN_CLOSE_SESSION: {
+        session_t *sess = session_get(&s->sessions, t->session_id);
+        if (sess) {
+            if (sess->owner) {
+                conn_t *owner = sess->owner;
+                owner->session = NULL;
+                if (owner != c)
+                    conn_close(owner, "session closed");
+            }
+            session_remove(&s->sessions, sess);
+        }
+        if (c) {
+            conn_send_header(c, t->xid, t->hdr.zxid, ZOK);
+            c->close_after_flush = true;
+        }
+        break;
+    }
+    case TXN_INTERNAL:
+        break;
+    }
+    if (c) {
+        c->inflight--;
+        if (c->inflight == 0 && c->q_head)
+            resume_later(s, c);
+    }
+    s->outstanding_requests--;
+}
+
+void server_apply_durable(server_t *s, int64_t upto_zxid)
+{
+    while (s->uncommitted_head && s->uncommitted_head->hdr.zxid <= upto_zxid) {
+        pending_txn_t *t = s->uncommitted_head;
+        s->uncommitted_head = t->next;
+        if (!s->uncommitted_head)
+            s->uncommitted_tail = NULL;
+        txn_result_t res;
+        if (!txn_apply(&s->tree, &s->watches, &t->hdr, t->body.data, t->body.len, &res))
+            log_error(&s->log, "internal error: txn 0x%llx of type %d did not apply",
+                      (unsigned long long)t->hdr.zxid, t->hdr.type);
+        s->last_zxid = t->hdr.zxid;
+        prep_committed(&s->prep, t->hdr.zxid);
+        finish(s, t, &res);
+        txn_result_free(&res);
+        buf_free(&t->body);
+        free(t);
+    }
+    /* Connections whose reads were waiting for these writes go on now. */
+    for (size_t i = 0; i < s->nresume; i++) {
+        conn_t *c = s->resume[i];
+        s->resume[i] = NULL;
+        if (c)
+            request_resume(c);
+    }
+    s->nresume = 0;
+}
+
+void server_forget_conn(server_t *s, conn_t *c)
+{
+    for (pending_txn_t *t = s->uncommitted_head; t; t = t->next)
+        if (t->conn == c)
+            t->conn = NULL;
+    for (size_t i = 0; i < s->nresume; i++)
+        if (s->resume[i] == c)
+            s->resume[i] = NULL;
+}
+
+void server_close_session(server_t *s, session_t *sess, conn_t *c, int32_t xid)
 {
     session_set_closing(&s->sessions, sess);
-    prep_req_t in = {.session_id = sess->id, .cxid = cxid, .type = ZOP_CLOSE_SESSION};
-    txn_result_t res;
-    server_write(s, NULL, &in, &res, zxid_out);
-    txn_result_free(&res);
-    conn_t *owner = sess->owner;
-    if (owner) {
-        owner->session = NULL;
-        sess->owner = NULL;
-    }
-    session_remove(&s->sessions, sess);
+    prep_req_t in = {.session_id = sess->id, .cxid = xid, .type = ZOP_CLOSE_SESSION};
+    server_submit(s, c, TXN_CLOSE_SESSION, &in);
 }
 
 static void expire_sessions(server_t *s, int64_t now)
@@ -105,10 +190,12 @@ static void expire_sessions(server_t *s, int64_t now)
         conn_t *owner = sess->owner;
         log_info(&s->log, "expiring session 0x%llx, timeout of %dms exceeded",
                  (unsigned long long)sess->id, sess->timeout_ms);
-        int64_t zxid;
-        server_close_session(s, sess, 0, &zxid);
-        if (owner)
+        server_close_session(s, sess, NULL, 0);
+        if (owner) {
+            owner->session = NULL;
+            sess->owner = NULL;
             conn_close(owner, "session expired");
+        }
     }
     free(expired);
 }
@@ -154,10 +241,7 @@ static void reap(server_t *s, const char *path, size_t len, int64_t now_wall)
                      .cxid = 0,
                      .type = ZOP_DELETE_CONTAINER,
                      .container_path = (jstr_t){path, (int32_t)len}};
-    txn_result_t res;
-    int64_t zxid;
-    server_write(s, NULL, &in, &res, &zxid);
-    txn_result_free(&res);
+    server_submit(s, NULL, TXN_INTERNAL, &in);
 }
 
 static void collect(strmap_t *m, char ***out, size_t *n, bool (*want)(server_t *, znode_t *, int64_t),

@@ -8,6 +8,7 @@
 #include <string.h>
 
 static void on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *b);
+static void process_input(conn_t *c);
 
 /* Connections per client IP (maxClientCnxns). The entry owns its key. */
 typedef struct ip_count {
@@ -44,6 +45,13 @@ static void on_close(uv_handle_t *h)
     conn_t *c = h->data;
     server_t *s = c->srv;
     watch_owner_clear(&s->watches, &c->watches);
+    server_forget_conn(s, c);
+    while (c->q_head) {
+        queued_req_t *q = c->q_head;
+        c->q_head = q->next;
+        free(q);
+        s->outstanding_requests--;
+    }
     if (c->session && c->session->owner == c)
         c->session->owner = NULL;
     if (c->prev)
@@ -152,8 +160,12 @@ void conn_flush(conn_t *c)
         conn_close(c, NULL);
         return;
     }
-    if (c->state == CONN_READY && !c->reading && c->out.len + c->writing.len < CONN_OUT_SOFT_LIMIT)
+    if (c->state == CONN_READY && !c->reading && c->out.len + c->writing.len < CONN_OUT_SOFT_LIMIT &&
+        c->queued + c->inflight < c->srv->cfg.global_outstanding_limit) {
         start_reading(c);
+        if (c->in.len > 0)
+            process_input(c); /* frames that arrived before we stopped reading */
+    }
 }
 
 void conn_mark_dirty(conn_t *c)
@@ -172,16 +184,29 @@ void conn_mark_dirty(conn_t *c)
 void server_flush_dirty(uv_prepare_t *p)
 {
     server_t *s = p->data;
-    /* conn_flush may close connections (nulling their slots) but never adds. */
-    for (size_t i = 0; i < s->ndirty; i++) {
-        conn_t *c = s->dirty[i];
-        if (!c)
-            continue;
-        c->dirty = false;
-        s->dirty[i] = NULL;
-        conn_flush(c);
+    /* In-memory mode: txns prepared this turn are applied now, before the
+     * loop waits again. Applying resumes queued requests and flushing may
+     * process input held back by back-pressure; both can prepare more txns
+     * and dirty more connections, so repeat until nothing is left. */
+    for (;;) {
+        while (s->commit_requested) {
+            s->commit_requested = false;
+            server_apply_durable(s, s->last_prepped_zxid);
+        }
+        if (s->ndirty == 0)
+            break;
+        /* conn_flush may close connections (nulling their slots) or append
+         * new dirty ones; the bound is re-read each time. */
+        for (size_t i = 0; i < s->ndirty; i++) {
+            conn_t *c = s->dirty[i];
+            if (!c)
+                continue;
+            c->dirty = false;
+            s->dirty[i] = NULL;
+            conn_flush(c);
+        }
+        s->ndirty = 0;
     }
-    s->ndirty = 0;
 }
 
 size_t conn_reply_begin(conn_t *c, int32_t xid, int64_t zxid, int32_t err)
@@ -210,7 +235,7 @@ static void process_input(conn_t *c)
 {
     server_t *s = c->srv;
     size_t off = 0;
-    while (c->state != CONN_CLOSING && !c->close_after_flush) {
+    while (c->state != CONN_CLOSING && !c->close_after_flush && !c->draining) {
         size_t avail = c->in.len - off;
         if (avail < 4)
             break;
@@ -247,8 +272,9 @@ static void process_input(conn_t *c)
             handshake_process(c, p + 4, (size_t)len);
         else
             request_process(c, p + 4, (size_t)len);
-        if (c->out.len + c->writing.len >= CONN_OUT_SOFT_LIMIT) {
-            stop_reading(c);
+        if (c->out.len + c->writing.len >= CONN_OUT_SOFT_LIMIT ||
+            c->queued + c->inflight >= s->cfg.global_outstanding_limit) {
+            stop_reading(c); /* back-pressure, never an error (§18) */
             break;
         }
     }

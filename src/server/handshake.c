@@ -47,17 +47,27 @@ static void new_session(conn_t *c)
                      .cxid = 0,
                      .type = ZOP_CREATE_SESSION,
                      .session_timeout_ms = c->timeout_ms};
-    txn_result_t res;
-    int64_t zxid;
-    server_write(s, c, &in, &res, &zxid);
-    txn_result_free(&res);
-    session_t *sess = session_add(&s->sessions, id, c->timeout_ms, server_mono_ms(s));
+    /* The ConnectResponse goes out once the createSession txn is applied;
+     * requests pipelined behind the ConnectRequest wait in the queue. */
+    c->state = CONN_CONNECTING;
+    server_submit(s, c, TXN_CREATE_SESSION, &in);
+}
+
+void handshake_session_created(conn_t *c, const pending_txn_t *t)
+{
+    server_t *s = c->srv;
+    if (c->state != CONN_CONNECTING)
+        return;
+    session_t *sess = session_get(&s->sessions, t->session_id);
+    if (!sess)
+        return;
     attach(c, sess);
-    uint8_t pw[16];
-    session_password((uint64_t)id, pw);
+    uint8_t pw[SESSION_PASSWORD_LEN];
+    session_password((uint64_t)sess->id, pw);
     log_info(&s->log, "established session 0x%llx with negotiated timeout %d for client %s:%d",
-             (unsigned long long)id, c->timeout_ms, c->peer_ip, c->peer_port);
-    send_connect_response(c, c->timeout_ms, id, pw);
+             (unsigned long long)sess->id, c->timeout_ms, c->peer_ip, c->peer_port);
+    send_connect_response(c, c->timeout_ms, sess->id, pw);
+    request_resume(c);
 }
 
 static void resume_session(conn_t *c, const zk_connect_request_t *req)

@@ -409,7 +409,9 @@ static void write_multi_results(conn_t *c, const txn_result_t *res)
     jw_int(b, -1);
 }
 
-static void do_write(conn_t *c, const zk_request_t *r, bool decoded)
+static void record_latency(latency_stats_t *l, int64_t ms);
+
+static void do_write(conn_t *c, const zk_request_t *r, bool decoded, int64_t received_ms)
 {
     server_t *s = c->srv;
     prep_acl_ops_t ops = {acl_allowed, acl_fixup, c};
@@ -418,18 +420,26 @@ static void do_write(conn_t *c, const zk_request_t *r, bool decoded)
                      .type = r->type,
                      .req = decoded ? r : NULL,
                      .acl = &ops};
-    txn_result_t res;
-    int64_t zxid;
-    int32_t err = server_write(s, c, &in, &res, &zxid);
+    pending_txn_t *t = server_submit(s, c, TXN_CLIENT, &in);
+    t->received_ms = received_ms;
+}
+
+void request_reply_write(conn_t *c, const pending_txn_t *t, const txn_result_t *res)
+{
+    server_t *s = c->srv;
+    int64_t zxid = t->hdr.zxid;
     c->last_zxid = zxid;
-    if (err != ZOK) {
-        conn_send_header(c, r->xid, zxid, err);
-        txn_result_free(&res);
+    int64_t ms = server_mono_ms(s) - t->received_ms;
+    c->last_latency_ms = ms;
+    record_latency(&c->latency, ms);
+    record_latency(&s->latency, ms);
+    if (t->err != ZOK) {
+        conn_send_header(c, t->xid, zxid, t->err);
         return;
     }
-    size_t at = conn_reply_begin(c, r->xid, zxid, ZOK);
-    const txn_op_result_t *o = &res.single;
-    switch (r->type) {
+    size_t at = conn_reply_begin(c, t->xid, zxid, ZOK);
+    const txn_op_result_t *o = &res->single;
+    switch (t->req_type) {
     case ZOP_CREATE:
         /* A plain create answers with the path only, whatever it created. */
         jw_jstr(&c->out, o->path);
@@ -445,13 +455,12 @@ static void do_write(conn_t *c, const zk_request_t *r, bool decoded)
         proto_write_stat(&c->out, &o->stat);
         break;
     case ZOP_MULTI:
-        write_multi_results(c, &res);
+        write_multi_results(c, res);
         break;
     default:
         break;
     }
     conn_reply_end(c, at);
-    txn_result_free(&res);
 }
 
 /* ---- dispatch ----------------------------------------------------------------- */
@@ -530,18 +539,12 @@ static void handle_auth(conn_t *c, const zk_request_t *r)
     }
 }
 
-void request_process(conn_t *c, const uint8_t *p, size_t n)
+/* Execute one request now (the FIFO rules have been checked). */
+static void request_execute(conn_t *c, const uint8_t *p, size_t n, int64_t start)
 {
     server_t *s = c->srv;
-    int64_t start = server_mono_ms(s);
     zk_request_t r;
     memset(&r, 0, sizeof(r));
-    if (n < 8) {
-        log_warn(&s->log, "closing connection from %s:%d: frame of %zu bytes has no request header",
-                 c->peer_ip, c->peer_port, n);
-        conn_close(c, NULL);
-        return;
-    }
     jute_reader_t hr;
     jr_init(&hr, p, 8);
     r.xid = jr_int(&hr);
@@ -589,7 +592,6 @@ void request_process(conn_t *c, const uint8_t *p, size_t n)
         proto_request_free(&r);
         return;
     }
-    s->outstanding_requests++;
     c->last_op = op_abbrev(r.type);
     c->last_cxid = r.xid;
     int64_t zxid = s->last_zxid;
@@ -610,7 +612,9 @@ void request_process(conn_t *c, const uint8_t *p, size_t n)
          * malformed body without consuming a zxid. */
         conn_send_header(c, r.xid, zxid, derr);
     } else if (is_write && r.type != ZOP_CLOSE_SESSION) {
-        do_write(c, &r, derr == ZOK);
+        do_write(c, &r, derr == ZOK, start);
+        proto_request_free(&r);
+        return; /* answered when applied */
     } else {
         c->last_zxid = zxid;
         switch (r.type) {
@@ -618,15 +622,15 @@ void request_process(conn_t *c, const uint8_t *p, size_t n)
             conn_send_header(c, ZXID_PING, zxid, ZOK);
             break;
         case ZOP_CLOSE_SESSION: {
-            int64_t czxid;
             session_t *sess = c->session;
             c->session = NULL;
+            sess->owner = NULL;
+            c->draining = true; /* nothing after closeSession is answered */
             log_info(&s->log, "closing session 0x%llx at the client's request",
                      (unsigned long long)sess->id);
-            server_close_session(s, sess, r.xid, &czxid);
-            conn_send_header(c, r.xid, czxid, ZOK);
-            c->close_after_flush = true;
-            break;
+            server_close_session(s, sess, c, r.xid);
+            proto_request_free(&r);
+            return; /* answered when applied */
         }
         case ZOP_EXISTS:
             do_exists(c, &r, zxid);
@@ -676,11 +680,70 @@ void request_process(conn_t *c, const uint8_t *p, size_t n)
             break;
         }
     }
-    s->outstanding_requests--;
     int64_t now = server_mono_ms(s);
     c->last_response_ms = now;
     c->last_latency_ms = now - start;
     record_latency(&c->latency, now - start);
     record_latency(&s->latency, now - start);
     proto_request_free(&r);
+}
+
+static void enqueue(conn_t *c, const uint8_t *p, size_t n)
+{
+    queued_req_t *q = xmalloc(sizeof(*q) + n);
+    q->next = NULL;
+    q->received_ms = server_mono_ms(c->srv);
+    q->len = n;
+    memcpy(q->data, p, n);
+    if (c->q_tail)
+        c->q_tail->next = q;
+    else
+        c->q_head = q;
+    c->q_tail = q;
+    c->queued++;
+    c->srv->outstanding_requests++;
+}
+
+void request_process(conn_t *c, const uint8_t *p, size_t n)
+{
+    server_t *s = c->srv;
+    if (n < 8) {
+        log_warn(&s->log, "closing connection from %s:%d: frame of %zu bytes has no request header",
+                 c->peer_ip, c->peer_port, n);
+        conn_close(c, NULL);
+        return;
+    }
+    if (c->draining)
+        return;
+    int32_t type = be32_read(p + 4);
+    bool ready = c->state == CONN_READY;
+    /* auth and sasl are answered at once, ahead of pending replies (§18);
+     * everything else keeps per-connection order, and a read waits for the
+     * connection's earlier writes to be applied. */
+    bool immediate = ready && (type == ZOP_AUTH || type == ZOP_SASL);
+    if (!immediate && (!ready || c->q_head || (c->inflight > 0 && !zk_op_is_write(type)))) {
+        enqueue(c, p, n);
+        return;
+    }
+    request_execute(c, p, n, server_mono_ms(s));
+}
+
+void request_resume(conn_t *c)
+{
+    server_t *s = c->srv;
+    while (c->q_head && c->state == CONN_READY && !c->close_after_flush) {
+        queued_req_t *q = c->q_head;
+        int32_t type = be32_read(q->data + 4);
+        if (c->inflight > 0 && !zk_op_is_write(type))
+            break;
+        c->q_head = q->next;
+        if (!c->q_head)
+            c->q_tail = NULL;
+        c->queued--;
+        s->outstanding_requests--;
+        if (!c->draining)
+            request_execute(c, q->data, q->len, q->received_ms);
+        free(q);
+    }
+    conn_mark_dirty(c); /* flush, and read again if back-pressure stopped it */
 }

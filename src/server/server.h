@@ -28,10 +28,20 @@
 #define CONN_OUT_HARD_LIMIT (64u << 20)
 
 typedef enum conn_state {
-    CONN_NEW,       /* nothing received yet: 4lw or ConnectRequest */
-    CONN_READY,     /* session attached, serving requests */
-    CONN_CLOSING,   /* uv_close issued */
+    CONN_NEW,        /* nothing received yet: 4lw or ConnectRequest */
+    CONN_CONNECTING, /* createSession txn in flight; requests are queued */
+    CONN_READY,      /* session attached, serving requests */
+    CONN_CLOSING,    /* uv_close issued */
 } conn_state_t;
+
+/* A request that must wait (per-session FIFO: a read never overtakes an
+ * earlier write of the same connection). Holds a copy of its frame. */
+typedef struct queued_req {
+    struct queued_req *next;
+    int64_t received_ms;
+    size_t len;
+    uint8_t data[];
+} queued_req_t;
 
 typedef struct server server_t;
 
@@ -50,6 +60,7 @@ typedef struct conn {
     bool write_pending;
     bool reading;
     bool close_after_flush;
+    bool draining; /* closeSession sent: ignore further requests */
     bool dirty; /* in the server's flush list */
     bool old_client; /* ConnectRequest without the readOnly byte */
     session_t *session;
@@ -66,8 +77,35 @@ typedef struct conn {
     int64_t last_cxid, last_zxid, last_response_ms, last_latency_ms;
     const char *last_op;
     latency_stats_t latency;
+    /* request pipeline */
+    queued_req_t *q_head, *q_tail;
+    int32_t queued;   /* requests in q */
+    int32_t inflight; /* writes prepared, not yet applied and answered */
     struct conn *prev, *next;
 } conn_t;
+
+/* Where a txn came from decides what happens once it is applied. */
+typedef enum txn_origin {
+    TXN_CLIENT,         /* a client write: reply to conn */
+    TXN_CREATE_SESSION, /* a new session: ConnectResponse to conn */
+    TXN_CLOSE_SESSION,  /* client close (reply, then close) or expiry */
+    TXN_INTERNAL,       /* container/TTL reaper */
+} txn_origin_t;
+
+/* A prepared txn on its way through the log to apply. */
+typedef struct pending_txn {
+    struct pending_txn *next;
+    txn_origin_t origin;
+    struct conn *conn; /* who is answered; NULL if nobody (or gone) */
+    int32_t xid;
+    int32_t req_type;
+    int32_t err; /* the reply header's error, from prep */
+    int64_t session_id;
+    int32_t timeout_ms;
+    int64_t received_ms;
+    txn_header_t hdr;
+    buf_t body;
+} pending_txn_t;
 
 struct server {
     uv_loop_t *loop;
@@ -86,7 +124,12 @@ struct server {
     prep_t prep;
     watch_mgr_t watches;
     session_table_t sessions;
-    int64_t last_zxid; /* last applied (standalone: also last assigned) */
+    int64_t last_zxid;         /* last applied */
+    int64_t last_prepped_zxid; /* last assigned to a txn */
+    pending_txn_t *uncommitted_head, *uncommitted_tail;
+    bool commit_requested;     /* in-memory mode: apply at the end of this loop turn */
+    conn_t **resume;           /* connections whose queue may proceed */
+    size_t nresume, resume_cap;
 
     conn_t *conns;
     int64_t nconns;
@@ -129,14 +172,26 @@ void handshake_process(conn_t *c, const uint8_t *p, size_t n);
 /* request.c: one frame after the handshake. */
 void request_process(conn_t *c, const uint8_t *p, size_t n);
 
-/* commit.c: zxid assignment, prep, apply, and server-initiated writes. */
-int64_t server_next_zxid(server_t *s);
-/* Prepare and apply a write; fills res (caller frees). Returns the error
- * for the reply header; *zxid_out is the txn's zxid. */
-int32_t server_write(server_t *s, conn_t *c, const prep_req_t *in, txn_result_t *res,
-                     int64_t *zxid_out);
-/* Expire or close a session: closeSession txn, ephemerals deleted. */
-void server_close_session(server_t *s, session_t *sess, int32_t cxid, int64_t *zxid_out);
+/* commit.c: the write pipeline. A write is prepared (zxid assigned, checks
+ * run against tree + outstanding changes) into a pending txn, made durable,
+ * then applied in zxid order; the origin's reply goes out after its watch
+ * events. server_submit returns the pending txn (owned by the pipeline). */
+pending_txn_t *server_submit(server_t *s, conn_t *c, txn_origin_t origin, const prep_req_t *in);
+/* Apply every pending txn with zxid <= upto (the durable point). */
+void server_apply_durable(server_t *s, int64_t upto_zxid);
+/* Start closing a session: mark it closing and submit its closeSession txn;
+ * `c` (may be NULL) is answered with `xid` once it is applied. */
+void server_close_session(server_t *s, session_t *sess, conn_t *c, int32_t xid);
+/* A connection is going away: forget it in pending txns. */
+void server_forget_conn(server_t *s, conn_t *c);
+
+/* request.c */
+/* Build and queue the reply of an applied client write. */
+void request_reply_write(conn_t *c, const pending_txn_t *t, const txn_result_t *res);
+/* Run queued requests while the per-session FIFO allows. */
+void request_resume(conn_t *c);
+/* handshake.c: the createSession txn of c has been applied. */
+void handshake_session_created(conn_t *c, const pending_txn_t *t);
 void server_on_tick(uv_timer_t *t);
 void server_on_container_check(uv_timer_t *t);
 /* Deliver a watch event to a connection (the watch manager's callback). */
