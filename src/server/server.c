@@ -55,6 +55,7 @@ int server_init(server_t *s, uv_loop_t *loop)
     s->version = FOURLW_ZK_VERSION "-corral-" CORRAL_GIT_SHA;
     tree_init(&s->tree, s->cfg.extended_types_enabled);
     prep_init(&s->prep, &s->tree, s->cfg.extended_types_enabled, s->cfg.reconfig_enabled);
+    s->prep.enforce_quota = s->cfg.enforce_quota;
     watch_mgr_init(&s->watches, server_deliver_event, s);
     s->start_mono_ms = server_mono_ms(s);
     session_table_init(&s->sessions, s->cfg.tick_time_ms, 1, s->start_mono_ms);

@@ -3,6 +3,8 @@
  * slot) so getChildren is O(children) and delete is O(1). */
 #include "tree.h"
 
+#include "tree/quota.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,6 +98,7 @@ void tree_init(tree_t *t, bool extended_types)
     u64map_init(&t->ephemerals);
     strmap_init(&t->containers);
     strmap_init(&t->ttls);
+    strmap_init(&t->quota_roots);
     t->extended_types = extended_types;
     t->next_acl_index = 1;
     zk_acl_ref_t open = {ZK_PERM_ALL, JSTR_LIT("world"), JSTR_LIT("anyone")};
@@ -143,6 +146,7 @@ void tree_free(tree_t *t)
     u64map_free(&t->ephemerals);
     strmap_free(&t->containers);
     strmap_free(&t->ttls);
+    quota_free(t);
 }
 
 znode_t *tree_get(const tree_t *t, const char *path, size_t len)
@@ -255,11 +259,13 @@ znode_t *tree_add(tree_t *t, znode_t *parent, const char *path, size_t len, cons
         strmap_put(&t->containers, n->path, n->path_len, n);
     else if (znode_is_ttl(t, n))
         strmap_put(&t->ttls, n->path, n->path_len, n);
+    quota_on_add(t, n);
     return n;
 }
 
 void tree_remove(tree_t *t, znode_t *n)
 {
+    quota_on_remove(t, n);
     znode_t *p = n->parent;
     if (p) {
         znode_t *last = p->kids[--p->nkids];
@@ -284,6 +290,13 @@ void tree_remove(tree_t *t, znode_t *n)
 }
 
 void tree_set_data(tree_t *t, znode_t *n, const void *data, int32_t data_len)
+{
+    int32_t old_len = n->data_len;
+    tree_set_data_raw(t, n, data, data_len);
+    quota_on_set_data(t, n, old_len);
+}
+
+void tree_set_data_raw(tree_t *t, znode_t *n, const void *data, int32_t data_len)
 {
     t->data_bytes -= (size_t)(n->data_len > 0 ? n->data_len : 0);
     free(n->data);

@@ -58,6 +58,7 @@ typedef struct tree {
     uint64_t data_bytes; /* sum of path + data lengths, ZooKeeper's approximate size */
     uint64_t ephemeral_count;
     bool extended_types; /* zookeeper.extendedTypesEnabled: decode TTL owners */
+    strmap_t quota_roots; /* quota root path -> owned copy of the path (tree/quota) */
 } tree_t;
 
 void tree_init(tree_t *t, bool extended_types);
@@ -86,6 +87,8 @@ znode_t *tree_add(tree_t *t, znode_t *parent, const char *path, size_t len, cons
 /* Remove a childless node. */
 void tree_remove(tree_t *t, znode_t *n);
 void tree_set_data(tree_t *t, znode_t *n, const void *data, int32_t data_len);
+/* Replace data without quota bookkeeping (quota stats nodes themselves). */
+void tree_set_data_raw(tree_t *t, znode_t *n, const void *data, int32_t data_len);
 void tree_set_acl(tree_t *t, znode_t *n, tree_acl_t *acl);
 
 /* Node classification under the tree's extended-types setting. */

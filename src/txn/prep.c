@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "proto/path.h"
+#include "tree/quota.h"
 
 /* The state a node will have once every prepared txn is applied. */
 typedef struct node_view {
@@ -274,6 +275,10 @@ static int32_t prep_create(prep_t *p, const prep_req_t *in, const zk_op_t *op, i
         rc = ZNOCHILDRENFOREPHEMERALS;
         goto out;
     }
+    if (p->enforce_quota &&
+        (rc = quota_check(p->tree, final_path, flen, 1, op->data.len > 0 ? op->data.len : 0)) !=
+            ZOK)
+        goto out;
     jstr_t fp = {final_path, (int32_t)flen};
     int32_t parent_cversion = parent.cversion + 1;
     bool ephemeral = kind != ZOP_CREATE_CONTAINER && kind != ZOP_CREATE_TTL && mode_ephemeral(flags);
@@ -350,6 +355,14 @@ static int32_t prep_set_data(prep_t *p, const prep_req_t *in, const zk_op_t *op,
         return ZNONODE;
     if (!allowed(in, node.acl, ZK_PERM_WRITE))
         return ZNOAUTH;
+    if (p->enforce_quota) {
+        znode_t *cur = tree_get_j(p->tree, op->path);
+        int64_t old_len = cur && cur->data_len > 0 ? cur->data_len : 0;
+        int32_t rc = quota_check(p->tree, op->path.ptr, (size_t)op->path.len, 0,
+                                 (op->data.len > 0 ? op->data.len : 0) - old_len);
+        if (rc != ZOK)
+            return rc;
+    }
     if (!check_version(op->version, node.version))
         return ZBADVERSION;
     node.version++;

@@ -35,6 +35,7 @@ typedef struct prep {
     prep_change_t *head, *tail;
     bool extended_types;
     bool reconfig_enabled;
+    bool enforce_quota; /* zookeeper.enforceQuota: hard limits give QUOTAEXCEEDED */
 } prep_t;
 
 typedef struct prep_req {
