@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "proto/path.h"
+#include "tree/quota.h"
 #include "tree/tree.h"
 #include "tree/watch.h"
 #include "txn/prep.h"
@@ -301,6 +302,54 @@ static void test_path_validation(void **state)
         assert_false(zk_path_valid(bad[i], strlen(bad[i])));
 }
 
+static const char *node_text(core_t *c, const char *path)
+{
+    static char buf[128];
+    znode_t *n = tree_get(&c->tree, path, strlen(path));
+    assert_non_null(n);
+    snprintf(buf, sizeof(buf), "%.*s", n->data_len > 0 ? (int)n->data_len : 0, (char *)n->data);
+    return buf;
+}
+
+static void test_quota_stats_and_enforcement(void **state)
+{
+    (void)state;
+    stats_track_t st;
+    const char *t = "count=-1,bytes=-1=;byteHardLimit=1000;countHardLimit=10";
+    stats_track_parse(t, strlen(t), &st);
+    assert_int_equal(st.count, -1);
+    assert_int_equal(st.bytes, -1);
+    assert_int_equal(st.byte_hard_limit, 1000);
+    assert_int_equal(st.count_hard_limit, 10);
+
+    core_t *c = core_new(false);
+    assert_int_equal(create(c, 1, "/q", "abc", 0, NULL, 0), ZOK);
+    assert_int_equal(create(c, 1, "/q/a", "12345", 0, NULL, 0), ZOK);
+    assert_int_equal(create(c, 1, "/zookeeper/quota/q", NULL, 0, NULL, 0), ZOK);
+    assert_int_equal(
+        create(c, 1, "/zookeeper/quota/q/zookeeper_limits", "count=-1,bytes=-1=;countHardLimit=3",
+               0, NULL, 0),
+        ZOK);
+    assert_int_equal(create(c, 1, "/zookeeper/quota/q/zookeeper_stats", "count=0,bytes=0", 0,
+                            NULL, 0),
+                     ZOK);
+    assert_string_equal(node_text(c, "/zookeeper/quota/q/zookeeper_stats"), "count=2,bytes=8");
+    assert_int_equal(create(c, 1, "/q/b", "xy", 0, NULL, 0), ZOK);
+    assert_string_equal(node_text(c, "/zookeeper/quota/q/zookeeper_stats"), "count=3,bytes=10");
+    /* The stats node's own Stat is untouched by the bookkeeping. */
+    znode_t *stats = tree_get(&c->tree, "/zookeeper/quota/q/zookeeper_stats", 34);
+    assert_int_equal(stats->version, 0);
+    /* Without enforcement the hard limit only tracks; with it, it refuses. */
+    assert_int_equal(create(c, 1, "/q/c", NULL, 0, NULL, 0), ZOK);
+    c->prep.enforce_quota = true;
+    assert_int_equal(create(c, 1, "/q/d", NULL, 0, NULL, 0), ZQUOTAEXCEEDED);
+    assert_int_equal(delete_node(c, "/q/c", -1), ZOK);
+    assert_int_equal(delete_node(c, "/q/b", -1), ZOK);
+    assert_int_equal(create(c, 1, "/q/d", NULL, 0, NULL, 0), ZOK);
+    assert_string_equal(node_text(c, "/zookeeper/quota/q/zookeeper_stats"), "count=3,bytes=8");
+    core_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -312,6 +361,7 @@ int main(void)
         cmocka_unit_test(test_multi_failure_rolls_back),
         cmocka_unit_test(test_close_session_deletes_ephemerals),
         cmocka_unit_test(test_path_validation),
+        cmocka_unit_test(test_quota_stats_and_enforcement),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
