@@ -12,8 +12,11 @@ GIT_SHA := $(shell git rev-parse --short HEAD 2>/dev/null || echo dev)
 BUILD_DATE := $(shell date -u "+%Y-%m-%d %H:%M UTC")
 
 # libcorral: everything but the three programs' own folders and main files.
-LIB_DIRS := base proto tree auth txn session store client server
+LIB_DIRS := base proto tree auth txn session store server
 LIB_SRC  := $(filter-out src/server/main.c,$(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c)))
+# libcorralclient: the ZooKeeper client library (the shell, the bench, tests).
+CLIENT_SRC := $(wildcard src/client/*.c)
+CLIENT_OBJ := $(CLIENT_SRC:src/%.c=$(BUILD)/obj/%.o)
 CLI_SRC  := $(wildcard src/cli/*.c)
 CLI_OBJ  := $(CLI_SRC:src/%.c=$(BUILD)/obj/%.o)
 BENCH_SRC := $(wildcard src/bench/*.c)
@@ -39,18 +42,22 @@ $(BUILD)/libcorral.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+$(BUILD)/libcorralclient.a: $(CLIENT_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
 $(BUILD)/corrald: $(BUILD)/obj/server/main.o $(BUILD)/libcorral.a
 	$(CC) $(CFLAGS) $(WFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/corral: $(CLI_OBJ) $(BUILD)/libcorral.a
+$(BUILD)/corral: $(CLI_OBJ) $(BUILD)/libcorralclient.a $(BUILD)/libcorral.a
 	$(CC) $(CFLAGS) $(WFLAGS) -o $@ $^ $(LDLIBS) -ledit
 
-$(BUILD)/corral-bench: $(BENCH_OBJ) $(BUILD)/libcorral.a
+$(BUILD)/corral-bench: $(BENCH_OBJ) $(BUILD)/libcorralclient.a $(BUILD)/libcorral.a
 	$(CC) $(CFLAGS) $(WFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcorral.a
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcorralclient.a $(BUILD)/libcorral.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WFLAGS) -o $@ $< $(BUILD)/libcorral.a $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) $(WFLAGS) -o $@ $< $(BUILD)/libcorralclient.a $(BUILD)/libcorral.a $(LDLIBS) -lcmocka
 
 run: deps
 	@$(MAKE) --no-print-directory all

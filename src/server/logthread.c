@@ -1,0 +1,130 @@
+/* logthread: the batching writer thread and its hand-off with the loop. */
+#include "logthread.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void *run(void *arg)
+{
+    logthread_t *lt = arg;
+    buf_t batch;
+    buf_init(&batch);
+    pthread_mutex_lock(&lt->mu);
+    for (;;) {
+        while (!lt->stop && lt->staged.len == 0)
+            pthread_cond_wait(&lt->cv, &lt->mu);
+        if (lt->staged.len == 0 && lt->stop)
+            break;
+        /* Take the whole stage: this is the group commit. */
+        buf_t tmp = batch;
+        batch = lt->staged;
+        lt->staged = tmp;
+        buf_reset(&lt->staged);
+        int64_t first = lt->staged_first, last = lt->staged_last;
+        size_t count = lt->staged_count;
+        lt->staged_count = 0;
+        pthread_mutex_unlock(&lt->mu);
+
+        char err[256] = "";
+        int rc = lt->backend.write(lt->backend.ctx, batch.data, batch.len, first, last, err,
+                                   sizeof(err));
+        int64_t t0 = now_ms();
+        if (rc == 0)
+            rc = lt->backend.sync(lt->backend.ctx, err, sizeof(err));
+        int64_t took = now_ms() - t0;
+
+        pthread_mutex_lock(&lt->mu);
+        if (rc != 0) {
+            lt->failed = true;
+            snprintf(lt->error, sizeof(lt->error), "%s", err);
+            uv_async_send(&lt->wake);
+            break;
+        }
+        lt->durable_zxid = last;
+        lt->stats.batches++;
+        lt->stats.entries += count;
+        lt->stats.fsync_count++;
+        lt->stats.fsync_ms_sum += took;
+        lt->stats.last_fsync_ms = took;
+        if (took > lt->stats.fsync_ms_max)
+            lt->stats.fsync_ms_max = took;
+        uv_async_send(&lt->wake);
+    }
+    pthread_mutex_unlock(&lt->mu);
+    buf_free(&batch);
+    return NULL;
+}
+
+int logthread_start(logthread_t *lt, uv_loop_t *loop, logthread_backend_t backend,
+                    int64_t fsync_warn_ms, uv_async_cb on_durable, void *data)
+{
+    memset(lt, 0, sizeof(*lt));
+    pthread_mutex_init(&lt->mu, NULL);
+    pthread_cond_init(&lt->cv, NULL);
+    buf_init(&lt->staged);
+    lt->backend = backend;
+    lt->fsync_warn_ms = fsync_warn_ms;
+    uv_async_init(loop, &lt->wake, on_durable);
+    lt->wake.data = data;
+    if (pthread_create(&lt->thread, NULL, run, lt) != 0) {
+        uv_close((uv_handle_t *)&lt->wake, NULL);
+        return -1;
+    }
+    lt->started = true;
+    return 0;
+}
+
+void logthread_append(logthread_t *lt, const uint8_t *p, size_t len, int64_t zxid)
+{
+    pthread_mutex_lock(&lt->mu);
+    if (lt->staged_count == 0)
+        lt->staged_first = zxid;
+    lt->staged_last = zxid;
+    lt->staged_count++;
+    buf_append(&lt->staged, p, len);
+    pthread_cond_signal(&lt->cv);
+    pthread_mutex_unlock(&lt->mu);
+}
+
+bool logthread_poll(logthread_t *lt, int64_t *durable_zxid, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&lt->mu);
+    *durable_zxid = lt->durable_zxid;
+    bool ok = !lt->failed;
+    if (!ok && err)
+        snprintf(err, errlen, "%s", lt->error);
+    pthread_mutex_unlock(&lt->mu);
+    return ok;
+}
+
+void logthread_get_stats(logthread_t *lt, logthread_stats_t *out)
+{
+    pthread_mutex_lock(&lt->mu);
+    *out = lt->stats;
+    pthread_mutex_unlock(&lt->mu);
+}
+
+void logthread_stop(logthread_t *lt)
+{
+    if (!lt->started)
+        return;
+    pthread_mutex_lock(&lt->mu);
+    lt->stop = true;
+    pthread_cond_signal(&lt->cv);
+    pthread_mutex_unlock(&lt->mu);
+    pthread_join(lt->thread, NULL);
+    lt->started = false;
+    if (!uv_is_closing((uv_handle_t *)&lt->wake))
+        uv_close((uv_handle_t *)&lt->wake, NULL);
+    buf_free(&lt->staged);
+    pthread_mutex_destroy(&lt->mu);
+    pthread_cond_destroy(&lt->cv);
+}

@@ -1,0 +1,65 @@
+/* logthread: group commit. The event loop appends encoded log entries to a
+ * staging buffer; one log thread repeatedly takes everything staged so far,
+ * writes it and fsyncs once, then reports the highest zxid now durable back
+ * to the loop through a uv_async wake-up. Whatever arrives while an fsync
+ * runs forms the next batch, so batches grow with load.
+ *
+ * The thread knows nothing of file formats: the backend callbacks (the txn
+ * log in src/store) do the writing. A failed write or sync stops the thread
+ * for good; the loop is told and no later entry is ever reported durable. */
+#ifndef CORRAL_LOGTHREAD_H
+#define CORRAL_LOGTHREAD_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "base/buf.h"
+
+typedef struct logthread_backend {
+    /* Write bytes holding the entries first_zxid..last_zxid, in order. */
+    int (*write)(void *ctx, const uint8_t *p, size_t len, int64_t first_zxid, int64_t last_zxid,
+                 char *err, size_t errlen);
+    /* Make everything written so far durable (fsync unless forceSync=no). */
+    int (*sync)(void *ctx, char *err, size_t errlen);
+    void *ctx;
+} logthread_backend_t;
+
+typedef struct logthread_stats {
+    uint64_t batches;
+    uint64_t entries;
+    uint64_t fsync_count;
+    int64_t fsync_ms_sum, fsync_ms_max, last_fsync_ms;
+} logthread_stats_t;
+
+typedef struct logthread {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    buf_t staged;             /* entries waiting for the thread (under mu) */
+    int64_t staged_first, staged_last;
+    size_t staged_count;
+    bool stop;
+    bool failed;              /* under mu */
+    char error[256];          /* under mu */
+    int64_t durable_zxid;     /* under mu */
+    logthread_stats_t stats;  /* under mu */
+    int64_t fsync_warn_ms;
+    uv_async_t wake;          /* to the loop */
+    logthread_backend_t backend;
+    bool started;
+} logthread_t;
+
+/* on_durable runs on the loop thread after each batch (and after a failure). */
+int logthread_start(logthread_t *lt, uv_loop_t *loop, logthread_backend_t backend,
+                    int64_t fsync_warn_ms, uv_async_cb on_durable, void *data);
+/* Stage one encoded entry (loop thread). */
+void logthread_append(logthread_t *lt, const uint8_t *p, size_t len, int64_t zxid);
+/* What the thread has made durable; false if it failed (err filled). */
+bool logthread_poll(logthread_t *lt, int64_t *durable_zxid, char *err, size_t errlen);
+void logthread_get_stats(logthread_t *lt, logthread_stats_t *out);
+/* Finish the staged entries, stop the thread, close the async handle. */
+void logthread_stop(logthread_t *lt);
+
+#endif
