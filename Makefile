@@ -55,9 +55,13 @@ $(BUILD)/corral: $(CLI_OBJ) $(BUILD)/libcorralclient.a $(BUILD)/libcorral.a
 $(BUILD)/corral-bench: $(BENCH_OBJ) $(BUILD)/libcorralclient.a $(BUILD)/libcorral.a
 	$(CC) $(CFLAGS) $(WFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcorralclient.a $(BUILD)/libcorral.a
+$(BUILD)/tests/test_client%: tests/unit/test_client%.c $(BUILD)/libcorralclient.a $(BUILD)/libcorral.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WFLAGS) -o $@ $< $(BUILD)/libcorralclient.a $(BUILD)/libcorral.a $(LDLIBS) -lcmocka
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcorral.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WFLAGS) -o $@ $< $(BUILD)/libcorral.a $(LDLIBS) -lcmocka
 
 run: deps
 	@$(MAKE) --no-print-directory all

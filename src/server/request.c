@@ -61,6 +61,19 @@ static void write_acl_list(buf_t *b, const acl_list_t *l)
 
 /* ---- reads ------------------------------------------------------------------ */
 
+/* The node a read names, if it exists and the caller may READ it; otherwise
+ * the NONODE / NOAUTH reply is sent and NULL returned. */
+static znode_t *readable_node(conn_t *c, const zk_request_t *r, int64_t zxid)
+{
+    znode_t *n = tree_get_j(&c->srv->tree, r->op.path);
+    int32_t err = !n ? ZNONODE : !can(c, n, ZK_PERM_READ) ? ZNOAUTH : ZOK;
+    if (err != ZOK) {
+        conn_send_header(c, r->xid, zxid, err);
+        return NULL;
+    }
+    return n;
+}
+
 static void do_exists(conn_t *c, const zk_request_t *r, int64_t zxid)
 {
     server_t *s = c->srv;
@@ -82,15 +95,9 @@ static void do_exists(conn_t *c, const zk_request_t *r, int64_t zxid)
 static void do_get_data(conn_t *c, const zk_request_t *r, int64_t zxid)
 {
     server_t *s = c->srv;
-    znode_t *n = tree_get_j(&s->tree, r->op.path);
-    if (!n) {
-        conn_send_header(c, r->xid, zxid, ZNONODE);
+    znode_t *n = readable_node(c, r, zxid);
+    if (!n)
         return;
-    }
-    if (!can(c, n, ZK_PERM_READ)) {
-        conn_send_header(c, r->xid, zxid, ZNOAUTH);
-        return;
-    }
     if (r->op.watch)
         watch_add(&s->watches, WT_DATA, &c->watches, n->path, n->path_len, WMODE_STANDARD);
     zk_stat_t st;
@@ -104,15 +111,9 @@ static void do_get_data(conn_t *c, const zk_request_t *r, int64_t zxid)
 static void do_get_children(conn_t *c, const zk_request_t *r, int64_t zxid)
 {
     server_t *s = c->srv;
-    znode_t *n = tree_get_j(&s->tree, r->op.path);
-    if (!n) {
-        conn_send_header(c, r->xid, zxid, ZNONODE);
+    znode_t *n = readable_node(c, r, zxid);
+    if (!n)
         return;
-    }
-    if (!can(c, n, ZK_PERM_READ)) {
-        conn_send_header(c, r->xid, zxid, ZNOAUTH);
-        return;
-    }
     if (r->op.watch)
         watch_add(&s->watches, WT_CHILD, &c->watches, n->path, n->path_len, WMODE_STANDARD);
     size_t at = conn_reply_begin(c, r->xid, zxid, ZOK);
@@ -156,15 +157,9 @@ static void do_get_acl(conn_t *c, const zk_request_t *r, int64_t zxid)
 static void do_all_children_number(conn_t *c, const zk_request_t *r, int64_t zxid)
 {
     server_t *s = c->srv;
-    znode_t *n = tree_get_j(&s->tree, r->op.path);
-    if (!n) {
-        conn_send_header(c, r->xid, zxid, ZNONODE);
+    znode_t *n = readable_node(c, r, zxid);
+    if (!n)
         return;
-    }
-    if (!can(c, n, ZK_PERM_READ)) {
-        conn_send_header(c, r->xid, zxid, ZNOAUTH);
-        return;
-    }
     uint64_t count =
         n == s->tree.root ? s->tree.node_count - 1 : tree_count_descendants(n);
     size_t at = conn_reply_begin(c, r->xid, zxid, ZOK);

@@ -127,31 +127,27 @@ static void update_stats(tree_t *t, const char *path, size_t len, int64_t count_
     write_stats(t, stats, st.count + count_diff, st.bytes + bytes_diff);
 }
 
+typedef struct counts {
+    int64_t count, bytes;
+} counts_t;
+
+static void count_node(void *ctx, const znode_t *n)
+{
+    counts_t *c = ctx;
+    c->count++;
+    c->bytes += n->data_len > 0 ? n->data_len : 0;
+}
+
 /* count and bytes of the subtree at path (the node included). */
 static void subtree_counts(const tree_t *t, const char *path, size_t len, int64_t *count,
                            int64_t *bytes)
 {
-    *count = 0;
-    *bytes = 0;
+    counts_t c = {0, 0};
     znode_t *n = tree_get(t, path, len);
-    if (!n)
-        return;
-    size_t cap = 64, top = 0;
-    const znode_t **stack = xmalloc(cap * sizeof(*stack));
-    stack[top++] = n;
-    while (top) {
-        const znode_t *cur = stack[--top];
-        (*count)++;
-        *bytes += cur->data_len > 0 ? cur->data_len : 0;
-        for (uint32_t i = 0; i < cur->nkids; i++) {
-            if (top == cap) {
-                cap *= 2;
-                stack = xrealloc(stack, cap * sizeof(*stack));
-            }
-            stack[top++] = cur->kids[i];
-        }
-    }
-    free(stack);
+    if (n)
+        tree_walk(n, count_node, &c);
+    *count = c.count;
+    *bytes = c.bytes;
 }
 
 void quota_on_add(tree_t *t, znode_t *n)

@@ -69,6 +69,17 @@ static void eph_remove(tree_t *t, znode_t *n, int64_t sid)
     }
 }
 
+static void link_child(znode_t *parent, znode_t *n)
+{
+    n->parent = parent;
+    if (parent->nkids == parent->kids_cap) {
+        parent->kids_cap = parent->kids_cap ? parent->kids_cap * 2 : 4;
+        parent->kids = xrealloc(parent->kids, parent->kids_cap * sizeof(*parent->kids));
+    }
+    n->slot_in_parent = parent->nkids;
+    parent->kids[parent->nkids++] = n;
+}
+
 static znode_t *builtin(tree_t *t, znode_t *parent, const char *path)
 {
     znode_t *n = node_new(path, strlen(path));
@@ -76,15 +87,8 @@ static znode_t *builtin(tree_t *t, znode_t *parent, const char *path)
     n->data = NULL;
     n->data_len = 0;
     strmap_put(&t->nodes, n->path, n->path_len, n);
-    if (parent) {
-        n->parent = parent;
-        if (parent->nkids == parent->kids_cap) {
-            parent->kids_cap = parent->kids_cap ? parent->kids_cap * 2 : 4;
-            parent->kids = xrealloc(parent->kids, parent->kids_cap * sizeof(*parent->kids));
-        }
-        n->slot_in_parent = parent->nkids;
-        parent->kids[parent->nkids++] = n;
-    }
+    if (parent)
+        link_child(parent, n);
     t->node_count++;
     t->data_bytes += strlen(path); /* ZooKeeper counts "/" as 1 byte: a fresh tree is 44 */
     return n;
@@ -231,7 +235,6 @@ znode_t *tree_add(tree_t *t, znode_t *parent, const char *path, size_t len, cons
     if (strmap_get(&t->nodes, path, len))
         return NULL;
     znode_t *n = node_new(path, len);
-    n->parent = parent;
     if (data_len >= 0) {
         n->data = xmalloc((size_t)data_len);
         if (data_len)
@@ -244,12 +247,7 @@ znode_t *tree_add(tree_t *t, znode_t *parent, const char *path, size_t len, cons
     n->acl = acl;
     tree_acl_ref(acl);
     strmap_put(&t->nodes, n->path, n->path_len, n);
-    if (parent->nkids == parent->kids_cap) {
-        parent->kids_cap = parent->kids_cap ? parent->kids_cap * 2 : 4;
-        parent->kids = xrealloc(parent->kids, parent->kids_cap * sizeof(*parent->kids));
-    }
-    n->slot_in_parent = parent->nkids;
-    parent->kids[parent->nkids++] = n;
+    link_child(parent, n);
     t->node_count++;
     t->data_bytes += len + (size_t)(data_len > 0 ? data_len : 0);
     int64_t sid = znode_session_owner(t, n);
@@ -337,16 +335,15 @@ const eph_list_t *tree_session_ephemerals(const tree_t *t, int64_t session_id)
     return u64map_get(&t->ephemerals, (uint64_t)session_id);
 }
 
-uint64_t tree_count_descendants(const znode_t *n)
+void tree_walk(const znode_t *n, void (*fn)(void *ctx, const znode_t *node), void *ctx)
 {
     /* Iterative: a chain of nested nodes can be deeper than the C stack. */
-    uint64_t count = 0;
     size_t cap = 64, top = 0;
     const znode_t **stack = xmalloc(cap * sizeof(*stack));
     stack[top++] = n;
     while (top) {
         const znode_t *cur = stack[--top];
-        count += cur->nkids;
+        fn(ctx, cur);
         for (uint32_t i = 0; i < cur->nkids; i++) {
             if (top == cap) {
                 cap *= 2;
@@ -356,5 +353,17 @@ uint64_t tree_count_descendants(const znode_t *n)
         }
     }
     free(stack);
-    return count;
+}
+
+static void count_node(void *ctx, const znode_t *node)
+{
+    (void)node;
+    (*(uint64_t *)ctx)++;
+}
+
+uint64_t tree_count_descendants(const znode_t *n)
+{
+    uint64_t count = 0;
+    tree_walk(n, count_node, &count);
+    return count - 1; /* n itself */
 }

@@ -106,6 +106,9 @@ static inline const char *znode_name(const znode_t *n)
 }
 
 const eph_list_t *tree_session_ephemerals(const tree_t *t, int64_t session_id);
+/* Visit n and all its descendants (parents before children, any sibling
+ * order), without recursion. */
+void tree_walk(const znode_t *n, void (*fn)(void *ctx, const znode_t *node), void *ctx);
 /* Number of descendants of n (all depths, n excluded). */
 uint64_t tree_count_descendants(const znode_t *n);
 

@@ -432,40 +432,43 @@ static int32_t prep_delete_container(prep_t *p, const prep_req_t *in, buf_t *bod
     return ZOK;
 }
 
+typedef struct path_list {
+    jstr_t *v;
+    size_t n, cap;
+} path_list_t;
+
+static void path_list_add(path_list_t *l, const char *p, size_t len)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 8;
+        l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+    }
+    l->v[l->n++] = (jstr_t){p, (int32_t)len};
+}
+
 /* closeSession: list the session's ephemerals, counting outstanding changes. */
 static void prep_close_session(prep_t *p, const prep_req_t *in, buf_t *body)
 {
     size_t count_at = body->len;
     int32_t count = 0;
     jw_int(body, 0);
-    jstr_t *paths = NULL;
-    size_t npaths = 0, cap = 0;
+    path_list_t paths = {0};
     const eph_list_t *l = tree_session_ephemerals(p->tree, in->session_id);
     for (uint32_t i = 0; l && i < l->n; i++) {
         node_view_t v;
-        if (!view_get(p, l->v[i]->path, l->v[i]->path_len, &v))
-            continue; /* a delete is already in flight */
-        if (npaths == cap) {
-            cap = cap ? cap * 2 : 8;
-            paths = xrealloc(paths, cap * sizeof(*paths));
-        }
-        paths[npaths++] = (jstr_t){l->v[i]->path, (int32_t)l->v[i]->path_len};
+        if (view_get(p, l->v[i]->path, l->v[i]->path_len, &v)) /* else: deletion in flight */
+            path_list_add(&paths, l->v[i]->path, l->v[i]->path_len);
     }
     for (prep_change_t *c = p->head; c; c = c->newer) {
         if (strmap_get(&p->latest, c->path, c->len) != c || !c->v.exists ||
             c->v.ephemeral_owner != in->session_id)
             continue;
-        if (tree_get(p->tree, c->path, c->len))
-            continue; /* already listed from the tree */
-        if (npaths == cap) {
-            cap = cap ? cap * 2 : 8;
-            paths = xrealloc(paths, cap * sizeof(*paths));
-        }
-        paths[npaths++] = (jstr_t){c->path, (int32_t)c->len};
+        if (!tree_get(p->tree, c->path, c->len)) /* else: already listed from the tree */
+            path_list_add(&paths, c->path, c->len);
     }
     /* Copy the paths first: push_delete changes the list we borrowed from. */
-    for (size_t i = 0; i < npaths; i++) {
-        jw_jstr(body, paths[i]);
+    for (size_t i = 0; i < paths.n; i++) {
+        jw_jstr(body, paths.v[i]);
         count++;
     }
     jw_patch_int(body, count_at, count);
@@ -475,7 +478,7 @@ static void prep_close_session(prep_t *p, const prep_req_t *in, buf_t *body)
         jstr_t path = jr_string(&r);
         push_delete(p, path, in->zxid);
     }
-    free(paths);
+    free(paths.v);
 }
 
 /* One multi sub-op into its own buffer; returns its error and txn type. */
