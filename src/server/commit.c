@@ -242,8 +242,8 @@ static void reap(server_t *s, const char *path, size_t len, int64_t now_wall)
     server_submit(s, NULL, TXN_INTERNAL, &in);
 }
 
-static void collect(strmap_t *m, char ***out, size_t *n, bool (*want)(server_t *, znode_t *, int64_t),
-                    server_t *s, int64_t now_wall)
+static void collect(strmap_t *m, char ***out, size_t *n,
+                    bool (*want)(server_t *, znode_t *, int64_t), server_t *s, int64_t now_wall)
 {
     size_t pos = 0, cap = 0;
     const char *k;

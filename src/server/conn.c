@@ -79,8 +79,7 @@ void conn_close(conn_t *c, const char *why)
         return;
     if (why)
         log_info(&c->srv->log, "closing connection from %s:%d%s%s (session 0x%llx)", c->peer_ip,
-                 c->peer_port, why ? ": " : "", why ? why : "",
-                 (unsigned long long)c->session_id);
+                 c->peer_port, why ? ": " : "", why ? why : "", (unsigned long long)c->session_id);
     c->state = CONN_CLOSING;
     /* Watches and session ownership are released in on_close, which runs in
      * a later loop phase: never while a watch trigger is iterating. */
@@ -160,7 +159,8 @@ void conn_flush(conn_t *c)
         conn_close(c, NULL);
         return;
     }
-    if (c->state == CONN_READY && !c->reading && c->out.len + c->writing.len < CONN_OUT_SOFT_LIMIT &&
+    if (c->state == CONN_READY && !c->reading &&
+        c->out.len + c->writing.len < CONN_OUT_SOFT_LIMIT &&
         c->queued + c->inflight < c->srv->cfg.global_outstanding_limit) {
         start_reading(c);
         if (c->in.len > 0)
@@ -335,8 +335,8 @@ void conn_accept(server_t *s)
     int64_t max_per_ip = s->cfg.max_client_cnxns;
     if ((max_per_ip > 0 && ip_count(s, c->peer_ip) >= max_per_ip) ||
         (s->cfg.max_cnxns > 0 && s->nconns >= s->cfg.max_cnxns)) {
-        log_warn(&s->log, "too many connections from %s - max is %lld (maxClientCnxns)",
-                 c->peer_ip, (long long)max_per_ip);
+        log_warn(&s->log, "too many connections from %s - max is %lld (maxClientCnxns)", c->peer_ip,
+                 (long long)max_per_ip);
         uv_close((uv_handle_t *)&c->tcp, close_rejected);
         return;
     }

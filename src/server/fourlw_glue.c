@@ -64,8 +64,8 @@ static void fill_conn(const conn_t *c, fourlw_conn_t *fc, char *remote, size_t r
     fc->last_zxid = c->last_zxid;
     fc->last_response_ms = c->last_response_ms;
     fc->last_latency_ms = c->last_latency_ms;
-    fc->latency = (fourlw_summary_t){c->latency.count, c->latency.sum, c->latency.min,
-                                     c->latency.max};
+    fc->latency =
+        (fourlw_summary_t){c->latency.count, c->latency.sum, c->latency.min, c->latency.max};
 }
 
 /* Scratch memory for one 4lw answer: every allocation is freed at once. */
@@ -137,7 +137,8 @@ static void wchp_visit(void *ctx, const char *path, watch_owner_t *owner)
         last->nsessions = 0;
     }
     if (last->nsessions < (size_t)w->s->nconns)
-        ((uint64_t *)last->session_ids)[last->nsessions++] = (uint64_t)owner_conn(owner)->session_id;
+        ((uint64_t *)last->session_ids)[last->nsessions++] =
+            (uint64_t)owner_conn(owner)->session_id;
 }
 
 static void fill_wchp(server_t *s, fourlw_view_t *v, scratch_t *sc)
@@ -221,8 +222,8 @@ void server_answer_fourlw(conn_t *c, fourlw_cmd_t cmd)
     v.mode = FOURLW_MODE_STANDALONE;
     v.version = s->version;
     v.built_on = CORRAL_BUILD_DATE;
-    v.latency = (fourlw_summary_t){s->latency.count, s->latency.sum, s->latency.min,
-                                   s->latency.max};
+    v.latency =
+        (fourlw_summary_t){s->latency.count, s->latency.sum, s->latency.min, s->latency.max};
     v.packets_received = s->packets_received;
     v.packets_sent = s->packets_sent;
     v.num_connections = s->nconns;

@@ -82,7 +82,8 @@ static void resume_session(conn_t *c, const zk_connect_request_t *req)
     }
     uint8_t pw[SESSION_PASSWORD_LEN];
     session_password((uint64_t)req->session_id, pw);
-    bool pw_ok = session_password_check((uint64_t)req->session_id, req->passwd.ptr, req->passwd.len);
+    bool pw_ok =
+        session_password_check((uint64_t)req->session_id, req->passwd.ptr, req->passwd.len);
     if (!pw_ok || !sess || !session_touch(&s->sessions, sess, server_mono_ms(s))) {
         static const uint8_t zeros[16];
         log_info(&s->log, "invalid session 0x%llx for client %s:%d, %s",

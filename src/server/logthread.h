@@ -37,16 +37,16 @@ typedef struct logthread {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    buf_t staged;             /* entries waiting for the thread (under mu) */
+    buf_t staged; /* entries waiting for the thread (under mu) */
     int64_t staged_first, staged_last;
     size_t staged_count;
     bool stop;
-    bool failed;              /* under mu */
-    char error[256];          /* under mu */
-    int64_t durable_zxid;     /* under mu */
-    logthread_stats_t stats;  /* under mu */
+    bool failed;             /* under mu */
+    char error[256];         /* under mu */
+    int64_t durable_zxid;    /* under mu */
+    logthread_stats_t stats; /* under mu */
     int64_t fsync_warn_ms;
-    uv_async_t wake;          /* to the loop */
+    uv_async_t wake; /* to the loop */
     logthread_backend_t backend;
     bool started;
 } logthread_t;

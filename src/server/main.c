@@ -8,9 +8,10 @@
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: corrald [-Dname=value ...] [zoo.cfg]\n"
-                    "  With no zoo.cfg: standalone on 127.0.0.1:2181, tickTime 2000, data in ./data.\n"
-                    "  Data is kept in memory only in this version (no transaction log yet).\n");
+    fprintf(stderr,
+            "usage: corrald [-Dname=value ...] [zoo.cfg]\n"
+            "  With no zoo.cfg: standalone on 127.0.0.1:2181, tickTime 2000, data in ./data.\n"
+            "  Data is kept in memory only in this version (no transaction log yet).\n");
 }
 
 int main(int argc, char **argv)

@@ -160,8 +160,7 @@ static void do_all_children_number(conn_t *c, const zk_request_t *r, int64_t zxi
     znode_t *n = readable_node(c, r, zxid);
     if (!n)
         return;
-    uint64_t count =
-        n == s->tree.root ? s->tree.node_count - 1 : tree_count_descendants(n);
+    uint64_t count = n == s->tree.root ? s->tree.node_count - 1 : tree_count_descendants(n);
     size_t at = conn_reply_begin(c, r->xid, zxid, ZOK);
     jw_int(&c->out, (int32_t)count);
     conn_reply_end(c, at);
@@ -463,32 +462,58 @@ void request_reply_write(conn_t *c, const pending_txn_t *t, const txn_result_t *
 static const char *op_abbrev(int32_t type)
 {
     switch (type) {
-    case ZOP_CREATE: return "CREA";
-    case ZOP_CREATE2: return "CREA";
-    case ZOP_CREATE_CONTAINER: return "CREA";
-    case ZOP_CREATE_TTL: return "CREA";
-    case ZOP_DELETE: return "DELE";
-    case ZOP_EXISTS: return "EXIS";
-    case ZOP_GET_DATA: return "GETD";
-    case ZOP_SET_DATA: return "SETD";
-    case ZOP_GET_ACL: return "GETA";
-    case ZOP_SET_ACL: return "SETA";
-    case ZOP_GET_CHILDREN: return "GETC";
-    case ZOP_GET_CHILDREN2: return "GETC";
-    case ZOP_SYNC: return "SYNC";
-    case ZOP_PING: return "PING";
-    case ZOP_MULTI: return "MULT";
-    case ZOP_MULTI_READ: return "MLTR";
-    case ZOP_SET_WATCHES: return "SETW";
-    case ZOP_SET_WATCHES2: return "STW2";
-    case ZOP_ADD_WATCH: return "ADDW";
-    case ZOP_CLOSE_SESSION: return "CLOS";
-    case ZOP_CHECK_WATCHES: return "CHKW";
-    case ZOP_REMOVE_WATCHES: return "REMW";
-    case ZOP_GET_EPHEMERALS: return "GETE";
-    case ZOP_GET_ALL_CHILDREN_NUMBER: return "GETACN";
-    case ZOP_WHO_AM_I: return "HOMI";
-    default: return "UNKN";
+    case ZOP_CREATE:
+        return "CREA";
+    case ZOP_CREATE2:
+        return "CREA";
+    case ZOP_CREATE_CONTAINER:
+        return "CREA";
+    case ZOP_CREATE_TTL:
+        return "CREA";
+    case ZOP_DELETE:
+        return "DELE";
+    case ZOP_EXISTS:
+        return "EXIS";
+    case ZOP_GET_DATA:
+        return "GETD";
+    case ZOP_SET_DATA:
+        return "SETD";
+    case ZOP_GET_ACL:
+        return "GETA";
+    case ZOP_SET_ACL:
+        return "SETA";
+    case ZOP_GET_CHILDREN:
+        return "GETC";
+    case ZOP_GET_CHILDREN2:
+        return "GETC";
+    case ZOP_SYNC:
+        return "SYNC";
+    case ZOP_PING:
+        return "PING";
+    case ZOP_MULTI:
+        return "MULT";
+    case ZOP_MULTI_READ:
+        return "MLTR";
+    case ZOP_SET_WATCHES:
+        return "SETW";
+    case ZOP_SET_WATCHES2:
+        return "STW2";
+    case ZOP_ADD_WATCH:
+        return "ADDW";
+    case ZOP_CLOSE_SESSION:
+        return "CLOS";
+    case ZOP_CHECK_WATCHES:
+        return "CHKW";
+    case ZOP_REMOVE_WATCHES:
+        return "REMW";
+    case ZOP_GET_EPHEMERALS:
+        return "GETE";
+    case ZOP_GET_ALL_CHILDREN_NUMBER:
+        return "GETACN";
+    case ZOP_WHO_AM_I:
+        return "HOMI";
+    default:
+        return "UNKN";
     }
 }
 

@@ -104,7 +104,9 @@ int server_listen(server_t *s)
     log_info(&s->log, "binding to port %s:%d", addr, port);
     uv_timer_start(&s->tick_timer, server_on_tick, (uint64_t)s->cfg.tick_time_ms / 2 + 1,
                    (uint64_t)s->cfg.tick_time_ms / 2 + 1);
-    uint64_t check = s->cfg.container_check_interval_ms > 0 ? (uint64_t)s->cfg.container_check_interval_ms : 60000;
+    uint64_t check = s->cfg.container_check_interval_ms > 0
+                         ? (uint64_t)s->cfg.container_check_interval_ms
+                         : 60000;
     uv_timer_start(&s->container_timer, server_on_container_check, check, check);
     uv_prepare_start(&s->flush_prepare, server_flush_dirty);
     s->tick_timer.data = s;

@@ -54,14 +54,14 @@ typedef struct conn {
     server_t *srv;
     conn_state_t state;
     buf_t in;
-    buf_t out;      /* replies queued this loop turn */
-    buf_t writing;  /* bytes handed to uv_write */
+    buf_t out;     /* replies queued this loop turn */
+    buf_t writing; /* bytes handed to uv_write */
     uv_write_t wreq;
     bool write_pending;
     bool reading;
     bool close_after_flush;
-    bool draining; /* closeSession sent: ignore further requests */
-    bool dirty; /* in the server's flush list */
+    bool draining;   /* closeSession sent: ignore further requests */
+    bool dirty;      /* in the server's flush list */
     bool old_client; /* ConnectRequest without the readOnly byte */
     session_t *session;
     int64_t session_id;
@@ -127,8 +127,8 @@ struct server {
     int64_t last_zxid;         /* last applied */
     int64_t last_prepped_zxid; /* last assigned to a txn */
     pending_txn_t *uncommitted_head, *uncommitted_tail;
-    bool commit_requested;     /* in-memory mode: apply at the end of this loop turn */
-    conn_t **resume;           /* connections whose queue may proceed */
+    bool commit_requested; /* in-memory mode: apply at the end of this loop turn */
+    conn_t **resume;       /* connections whose queue may proceed */
     size_t nresume, resume_cap;
 
     conn_t *conns;

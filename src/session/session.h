@@ -16,7 +16,7 @@ typedef struct session {
     int32_t timeout_ms;
     int64_t expire_at_ms; /* bucket boundary; 0 while in no bucket */
     bool closing;
-    void *owner; /* the connection currently attached, or NULL */
+    void *owner;                 /* the connection currently attached, or NULL */
     struct session *prev, *next; /* bucket list */
 } session_t;
 

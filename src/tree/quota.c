@@ -106,8 +106,8 @@ static znode_t *quota_child(const tree_t *t, const char *root, size_t len, const
 static void write_stats(tree_t *t, znode_t *stats, int64_t count, int64_t bytes)
 {
     char text[64];
-    int n = snprintf(text, sizeof(text), "count=%lld,bytes=%lld", (long long)count,
-                     (long long)bytes);
+    int n =
+        snprintf(text, sizeof(text), "count=%lld,bytes=%lld", (long long)count, (long long)bytes);
     /* Stat fields stay as they are: this is not a txn (§12.2). */
     tree_set_data_raw(t, stats, text, n);
 }
@@ -122,8 +122,8 @@ static void update_stats(tree_t *t, const char *path, size_t len, int64_t count_
     if (!stats)
         return;
     stats_track_t st;
-    stats_track_parse((const char *)stats->data, (size_t)(stats->data_len > 0 ? stats->data_len : 0),
-                      &st);
+    stats_track_parse((const char *)stats->data,
+                      (size_t)(stats->data_len > 0 ? stats->data_len : 0), &st);
     write_stats(t, stats, st.count + count_diff, st.bytes + bytes_diff);
 }
 
@@ -209,8 +209,8 @@ int32_t quota_check(const tree_t *t, const char *path, size_t len, int32_t count
     stats_track_t lim, cur;
     stats_track_parse((const char *)limits->data,
                       (size_t)(limits->data_len > 0 ? limits->data_len : 0), &lim);
-    stats_track_parse((const char *)stats->data, (size_t)(stats->data_len > 0 ? stats->data_len : 0),
-                      &cur);
+    stats_track_parse((const char *)stats->data,
+                      (size_t)(stats->data_len > 0 ? stats->data_len : 0), &cur);
     if (lim.count_hard_limit > -1 && cur.count + count_diff > lim.count_hard_limit)
         return ZQUOTAEXCEEDED;
     if (lim.byte_hard_limit > -1 && cur.bytes + bytes_diff > lim.byte_hard_limit)

@@ -16,7 +16,7 @@ struct znode;
 
 /* StatsTrack: the text kept in zookeeper_limits / zookeeper_stats. */
 typedef struct stats_track {
-    int64_t count, bytes;                 /* soft limits, or usage */
+    int64_t count, bytes;                      /* soft limits, or usage */
     int64_t count_hard_limit, byte_hard_limit; /* -1: none */
 } stats_track_t;
 

@@ -57,7 +57,7 @@ typedef struct tree {
     uint64_t node_count;
     uint64_t data_bytes; /* sum of path + data lengths, ZooKeeper's approximate size */
     uint64_t ephemeral_count;
-    bool extended_types; /* zookeeper.extendedTypesEnabled: decode TTL owners */
+    bool extended_types;  /* zookeeper.extendedTypesEnabled: decode TTL owners */
     strmap_t quota_roots; /* quota root path -> owned copy of the path (tree/quota) */
 } tree_t;
 

@@ -26,7 +26,7 @@ typedef struct watch_owner {
 } watch_owner_t;
 
 typedef struct watch_table {
-    strmap_t lists; /* path -> watch_list */
+    strmap_t lists;     /* path -> watch_list */
     uint64_t recursive; /* entries holding WMODE_RECURSIVE */
     uint64_t entries;   /* (owner, path) entries */
 } watch_table_t;

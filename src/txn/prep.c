@@ -81,8 +81,7 @@ static bool view_get(prep_t *p, const char *path, size_t len, node_view_t *out)
     return true;
 }
 
-static void change_push(prep_t *p, const char *path, size_t len, int64_t zxid,
-                        const node_view_t *v)
+static void change_push(prep_t *p, const char *path, size_t len, int64_t zxid, const node_view_t *v)
 {
     prep_change_t *c = xcalloc(1, sizeof(*c));
     c->path = xstrndup(path, len);
@@ -275,13 +274,13 @@ static int32_t prep_create(prep_t *p, const prep_req_t *in, const zk_op_t *op, i
         rc = ZNOCHILDRENFOREPHEMERALS;
         goto out;
     }
-    if (p->enforce_quota &&
-        (rc = quota_check(p->tree, final_path, flen, 1, op->data.len > 0 ? op->data.len : 0)) !=
-            ZOK)
+    if (p->enforce_quota && (rc = quota_check(p->tree, final_path, flen, 1,
+                                              op->data.len > 0 ? op->data.len : 0)) != ZOK)
         goto out;
     jstr_t fp = {final_path, (int32_t)flen};
     int32_t parent_cversion = parent.cversion + 1;
-    bool ephemeral = kind != ZOP_CREATE_CONTAINER && kind != ZOP_CREATE_TTL && mode_ephemeral(flags);
+    bool ephemeral =
+        kind != ZOP_CREATE_CONTAINER && kind != ZOP_CREATE_TTL && mode_ephemeral(flags);
     if (kind == ZOP_CREATE_CONTAINER)
         txn_write_create_container(body, fp, op->data, acl, nacl, parent_cversion);
     else if (kind == ZOP_CREATE_TTL)
@@ -423,8 +422,8 @@ static int32_t prep_delete_container(prep_t *p, const prep_req_t *in, buf_t *bod
     if (node.nkids > 0)
         return ZNOTEMPTY;
     int64_t o = node.ephemeral_owner;
-    bool normal_ephemeral = o != 0 && o != ZK_CONTAINER_OWNER &&
-                            !(p->extended_types && ((uint64_t)o >> 56) == 0xFF);
+    bool normal_ephemeral =
+        o != 0 && o != ZK_CONTAINER_OWNER && !(p->extended_types && ((uint64_t)o >> 56) == 0xFF);
     if (normal_ephemeral)
         return ZBADVERSION;
     txn_write_delete(body, path);
@@ -597,8 +596,7 @@ int32_t prep_write(prep_t *p, const prep_req_t *in, txn_header_t *hdr, buf_t *bo
         case ZOP_CREATE:
         case ZOP_CREATE2:
         case ZOP_CREATE_CONTAINER:
-        case ZOP_CREATE_TTL:
-        {
+        case ZOP_CREATE_TTL: {
             int32_t kind = create_kind(in->type, req->op.flags);
             rc = prep_create(p, in, &req->op, kind, req->op.ttl, body);
             /* The header names the txn record: a container or TTL create is

@@ -43,8 +43,8 @@ typedef struct prep_req {
     int32_t cxid;
     int64_t zxid;
     int64_t time_ms;
-    int32_t type;             /* opcode */
-    const zk_request_t *req;  /* NULL when the body did not decode */
+    int32_t type;            /* opcode */
+    const zk_request_t *req; /* NULL when the body did not decode */
     const prep_acl_ops_t *acl;
     int32_t session_timeout_ms; /* createSession */
     jstr_t container_path;      /* deleteContainer */

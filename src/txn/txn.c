@@ -52,8 +52,8 @@ void txn_write_create_container(buf_t *b, jstr_t path, jstr_t data, const zk_acl
     jw_int(b, parent_cversion);
 }
 
-void txn_write_create_ttl(buf_t *b, jstr_t path, jstr_t data, const zk_acl_ref_t *acl,
-                          int32_t nacl, int32_t parent_cversion, int64_t ttl)
+void txn_write_create_ttl(buf_t *b, jstr_t path, jstr_t data, const zk_acl_ref_t *acl, int32_t nacl,
+                          int32_t parent_cversion, int64_t ttl)
 {
     txn_write_create_container(b, path, data, acl, nacl, parent_cversion);
     jw_long(b, ttl);
@@ -276,8 +276,7 @@ static bool apply_set_acl(tree_t *t, jute_reader_t *r, txn_op_result_t *res)
     return true;
 }
 
-static bool apply_close_session(tree_t *t, watch_mgr_t *wm, const txn_header_t *h,
-                                jute_reader_t *r)
+static bool apply_close_session(tree_t *t, watch_mgr_t *wm, const txn_header_t *h, jute_reader_t *r)
 {
     /* Older logs carry no body; then the session's ephemerals are all deleted. */
     if (jr_remaining(r) >= 4) {
@@ -377,8 +376,8 @@ static bool apply_multi(tree_t *t, watch_mgr_t *wm, const txn_header_t *h, jute_
     return ok;
 }
 
-bool txn_apply(tree_t *t, watch_mgr_t *wm, const txn_header_t *h, const uint8_t *body,
-               size_t len, txn_result_t *res)
+bool txn_apply(tree_t *t, watch_mgr_t *wm, const txn_header_t *h, const uint8_t *body, size_t len,
+               txn_result_t *res)
 {
     txn_result_t scratch;
     if (!res)

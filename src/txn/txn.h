@@ -34,8 +34,8 @@ void txn_write_create(buf_t *b, jstr_t path, jstr_t data, const zk_acl_ref_t *ac
                       bool ephemeral, int32_t parent_cversion);
 void txn_write_create_container(buf_t *b, jstr_t path, jstr_t data, const zk_acl_ref_t *acl,
                                 int32_t nacl, int32_t parent_cversion);
-void txn_write_create_ttl(buf_t *b, jstr_t path, jstr_t data, const zk_acl_ref_t *acl,
-                          int32_t nacl, int32_t parent_cversion, int64_t ttl);
+void txn_write_create_ttl(buf_t *b, jstr_t path, jstr_t data, const zk_acl_ref_t *acl, int32_t nacl,
+                          int32_t parent_cversion, int64_t ttl);
 void txn_write_delete(buf_t *b, jstr_t path);
 void txn_write_set_data(buf_t *b, jstr_t path, jstr_t data, int32_t version);
 void txn_write_set_acl(buf_t *b, jstr_t path, const zk_acl_ref_t *acl, int32_t nacl,
@@ -48,7 +48,7 @@ void txn_write_create_session(buf_t *b, int32_t timeout_ms);
 typedef struct txn_op_result {
     int32_t type; /* txn type applied, or -1 for an error result */
     int32_t err;
-    jstr_t path;  /* borrowed from the txn body */
+    jstr_t path; /* borrowed from the txn body */
     zk_stat_t stat;
 } txn_op_result_t;
 
@@ -64,8 +64,8 @@ typedef struct txn_result {
 /* Apply a txn (header + serialized body) to the tree, firing watches through
  * wm (which may be NULL during recovery). Returns false only if the body is
  * malformed. `res` may be NULL; otherwise release it with txn_result_free. */
-bool txn_apply(tree_t *t, watch_mgr_t *wm, const txn_header_t *h, const uint8_t *body,
-               size_t len, txn_result_t *res);
+bool txn_apply(tree_t *t, watch_mgr_t *wm, const txn_header_t *h, const uint8_t *body, size_t len,
+               txn_result_t *res);
 void txn_result_free(txn_result_t *res);
 
 #endif

@@ -85,8 +85,13 @@ static zk_acl_ref_t open_acl = {31, {"world", 5}, {"anyone", 6}};
 static int32_t write_op(core_t *c, int64_t sid, zk_request_t *r, txn_result_t *res)
 {
     prep_acl_ops_t ops = {allow, fixup, c};
-    prep_req_t in = {.session_id = sid, .cxid = 1, .zxid = ++c->zxid, .time_ms = 1000 + c->zxid,
-                     .type = r->type, .req = r, .acl = &ops};
+    prep_req_t in = {.session_id = sid,
+                     .cxid = 1,
+                     .zxid = ++c->zxid,
+                     .time_ms = 1000 + c->zxid,
+                     .type = r->type,
+                     .req = r,
+                     .acl = &ops};
     txn_header_t h;
     buf_t body;
     buf_init(&body);
@@ -246,11 +251,17 @@ static void test_multi_failure_rolls_back(void **state)
     core_t *c = core_new(false);
     zk_op_t ops[3];
     memset(ops, 0, sizeof(ops));
-    ops[0] = (zk_op_t){.type = ZOP_CREATE, .path = JSTR_LIT("/m1"), .data = JSTR_NULL,
-                       .acl = {&open_acl, 1}, .ttl = -1};
+    ops[0] = (zk_op_t){.type = ZOP_CREATE,
+                       .path = JSTR_LIT("/m1"),
+                       .data = JSTR_NULL,
+                       .acl = {&open_acl, 1},
+                       .ttl = -1};
     ops[1] = (zk_op_t){.type = ZOP_CHECK, .path = JSTR_LIT("/m1"), .version = 5};
-    ops[2] = (zk_op_t){.type = ZOP_CREATE, .path = JSTR_LIT("/m2"), .data = JSTR_NULL,
-                       .acl = {&open_acl, 1}, .ttl = -1};
+    ops[2] = (zk_op_t){.type = ZOP_CREATE,
+                       .path = JSTR_LIT("/m2"),
+                       .data = JSTR_NULL,
+                       .acl = {&open_acl, 1},
+                       .ttl = -1};
     zk_request_t r = {.type = ZOP_MULTI, .ops = ops, .nops = 3};
     txn_result_t res;
     assert_int_equal(write_op(c, 1, &r, &res), ZOK);
@@ -294,8 +305,12 @@ static void test_path_validation(void **state)
 {
     (void)state;
     const char *good[] = {"/", "/a", "/a/b", "/...", "/a..b", "/.hidden", "/a b", "/caf\xc3\xa9"};
-    const char *bad[] = {"", "a", "/a/", "//a", "/a//b", "/.", "/a/..", "/a\x01", "/\x7f",
-                         "/\xf0\x9f\x98\x80", "/\xc0\x80", "/\xef\xbf\xbd"};
+    const char *bad[] = {"",          "a",
+                         "/a/",       "//a",
+                         "/a//b",     "/.",
+                         "/a/..",     "/a\x01",
+                         "/\x7f",     "/\xf0\x9f\x98\x80",
+                         "/\xc0\x80", "/\xef\xbf\xbd"};
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
         assert_true(zk_path_valid(good[i], strlen(good[i])));
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -326,13 +341,11 @@ static void test_quota_stats_and_enforcement(void **state)
     assert_int_equal(create(c, 1, "/q", "abc", 0, NULL, 0), ZOK);
     assert_int_equal(create(c, 1, "/q/a", "12345", 0, NULL, 0), ZOK);
     assert_int_equal(create(c, 1, "/zookeeper/quota/q", NULL, 0, NULL, 0), ZOK);
-    assert_int_equal(
-        create(c, 1, "/zookeeper/quota/q/zookeeper_limits", "count=-1,bytes=-1=;countHardLimit=3",
-               0, NULL, 0),
-        ZOK);
-    assert_int_equal(create(c, 1, "/zookeeper/quota/q/zookeeper_stats", "count=0,bytes=0", 0,
-                            NULL, 0),
+    assert_int_equal(create(c, 1, "/zookeeper/quota/q/zookeeper_limits",
+                            "count=-1,bytes=-1=;countHardLimit=3", 0, NULL, 0),
                      ZOK);
+    assert_int_equal(
+        create(c, 1, "/zookeeper/quota/q/zookeeper_stats", "count=0,bytes=0", 0, NULL, 0), ZOK);
     assert_string_equal(node_text(c, "/zookeeper/quota/q/zookeeper_stats"), "count=2,bytes=8");
     assert_int_equal(create(c, 1, "/q/b", "xy", 0, NULL, 0), ZOK);
     assert_string_equal(node_text(c, "/zookeeper/quota/q/zookeeper_stats"), "count=3,bytes=10");
