@@ -3,13 +3,13 @@
 CC      ?= cc
 PKGS    := libuv zlib libcrypto
 CFLAGS  ?= -O2 -g
+GIT_SHA := $(shell git rev-parse --short HEAD 2>/dev/null || echo dev)
+BUILD_DATE := $(shell date -u "+%Y-%m-%d %H:%M UTC")
 WFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
            -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
            '-DCORRAL_GIT_SHA="$(GIT_SHA)"' '-DCORRAL_BUILD_DATE="$(BUILD_DATE)"'
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 BUILD   ?= build
-GIT_SHA := $(shell git rev-parse --short HEAD 2>/dev/null || echo dev)
-BUILD_DATE := $(shell date -u "+%Y-%m-%d %H:%M UTC")
 
 # libcorral: everything but the three programs' own folders and main files.
 LIB_DIRS := base proto tree auth txn session store server

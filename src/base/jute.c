@@ -101,7 +101,9 @@ int32_t jr_vector_count(jute_reader_t *r, size_t min_elem_bytes)
         return -1;
     if (n == -1)
         return -1;
-    if (n < -1 || (min_elem_bytes && (size_t)n > jr_remaining(r) / min_elem_bytes)) {
+    if (n < -1)
+        return 0; /* Java's reader loops zero times: an empty vector */
+    if (min_elem_bytes && (size_t)n > jr_remaining(r) / min_elem_bytes) {
         r->err = true;
         return -1;
     }

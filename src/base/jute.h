@@ -46,7 +46,8 @@ int64_t jr_long(jute_reader_t *r);
 /* buffer and ustring share a layout; a length below -1 or past the end is an error. */
 jstr_t jr_buffer(jute_reader_t *r);
 jstr_t jr_string(jute_reader_t *r);
-/* Vector count; -1 (null) is returned as -1. A count that could not fit in
+/* Vector count; -1 (null) is returned as -1, and any other negative count as
+ * 0 (ZooKeeper's reader treats it as an empty vector). A count that could not fit in
  * the remaining bytes (given each element takes at least min_elem_bytes) is
  * an error, so callers can size arrays from it safely. */
 int32_t jr_vector_count(jute_reader_t *r, size_t min_elem_bytes);

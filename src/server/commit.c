@@ -68,6 +68,8 @@ pending_txn_t *server_submit(server_t *s, conn_t *c, txn_origin_t origin, const 
     req.zxid = ++s->last_prepped_zxid;
     req.time_ms = server_wall_ms();
     t->err = prep_write(&s->prep, &req, &t->hdr, &t->body);
+    s->metrics.writes_prepared++;
+    s->metrics.txns_logged++;
     if (s->uncommitted_tail)
         s->uncommitted_tail->next = t;
     else
@@ -190,6 +192,7 @@ static void expire_sessions(server_t *s, int64_t now)
         conn_t *owner = sess->owner;
         log_info(&s->log, "expiring session 0x%llx, timeout of %dms exceeded",
                  (unsigned long long)sess->id, sess->timeout_ms);
+        s->metrics.sessions_expired++;
         server_close_session(s, sess, NULL, 0);
         if (owner) {
             owner->session = NULL;
@@ -207,8 +210,10 @@ static void expire_connections(server_t *s, int64_t now)
 {
     int64_t limit = s->cfg.nio_sessionless_cnxn_timeout_ms;
     for (conn_t *c = s->conns; c; c = c->next) {
-        if (c->state == CONN_NEW && limit > 0 && now - c->last_activity_ms > limit)
+        if (c->state == CONN_NEW && limit > 0 && now - c->last_activity_ms > limit) {
+            s->metrics.sessionless_expired++;
             conn_close(c, "no ConnectRequest in time");
+        }
     }
 }
 

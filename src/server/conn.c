@@ -219,6 +219,14 @@ size_t conn_reply_begin(conn_t *c, int32_t xid, int64_t zxid, int32_t err)
 void conn_reply_end(conn_t *c, size_t start)
 {
     proto_frame_end(&c->out, start);
+    server_metrics_t *m = &c->srv->metrics;
+    int64_t size = (int64_t)(c->out.len - start);
+    m->response_bytes += size;
+    m->last_response_size = size;
+    if (m->min_response_size == 0 || size < m->min_response_size)
+        m->min_response_size = size;
+    if (size > m->max_response_size)
+        m->max_response_size = size;
     conn_mark_dirty(c);
     c->packets_sent++;
     c->srv->packets_sent++;
@@ -293,6 +301,7 @@ static void on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *b)
         return;
     }
     c->in.len += (size_t)nread;
+    c->srv->metrics.bytes_received += nread;
     process_input(c);
     conn_mark_dirty(c);
 }
@@ -335,6 +344,7 @@ void conn_accept(server_t *s)
     int64_t max_per_ip = s->cfg.max_client_cnxns;
     if ((max_per_ip > 0 && ip_count(s, c->peer_ip) >= max_per_ip) ||
         (s->cfg.max_cnxns > 0 && s->nconns >= s->cfg.max_cnxns)) {
+        s->metrics.connections_rejected++;
         log_warn(&s->log, "too many connections from %s - max is %lld (maxClientCnxns)", c->peer_ip,
                  (long long)max_per_ip);
         uv_close((uv_handle_t *)&c->tcp, close_rejected);

@@ -271,6 +271,57 @@ void server_answer_fourlw(conn_t *c, fourlw_cmd_t cmd)
     v.wch_total = (int64_t)s->watches.tables[WT_DATA].entries;
     v.trace_mask = s->trace_mask;
 
+    const server_metrics_t *m = &s->metrics;
+    fourlw_metric_t metrics[] = {
+        {"auth_failed_count", FOURLW_METRIC_INT, {.i = m->auth_failed}},
+        {"bytes_received_count", FOURLW_METRIC_INT, {.i = m->bytes_received}},
+        {"cnxn_closed_without_zk_server_running", FOURLW_METRIC_INT, {.i = 0}},
+        {"connection_rejected", FOURLW_METRIC_INT, {.i = m->connections_rejected}},
+        {"connection_request_count", FOURLW_METRIC_INT, {.i = m->connect_requests}},
+        /* corrald checks no digests yet, so none can mismatch */
+        {"digest_mismatches_count", FOURLW_METRIC_INT, {.i = 0}},
+        {"last_client_response_size", FOURLW_METRIC_INT, {.i = m->last_response_size}},
+        {"max_client_response_size", FOURLW_METRIC_INT, {.i = m->max_response_size}},
+        {"min_client_response_size", FOURLW_METRIC_INT, {.i = m->min_response_size}},
+        {"outstanding_changes_queued", FOURLW_METRIC_INT, {.i = (int64_t)s->prep.changes_queued}},
+        {"outstanding_changes_removed", FOURLW_METRIC_INT, {.i = (int64_t)s->prep.changes_removed}},
+        {"prep_processor_request_queued", FOURLW_METRIC_INT, {.i = m->writes_prepared}},
+        {"response_bytes", FOURLW_METRIC_INT, {.i = m->response_bytes}},
+        /* no response cache: every lookup is served from the tree */
+        {"response_packet_cache_hits", FOURLW_METRIC_INT, {.i = 0}},
+        {"response_packet_cache_misses", FOURLW_METRIC_INT, {.i = 0}},
+        {"response_packet_get_children_cache_hits", FOURLW_METRIC_INT, {.i = 0}},
+        {"response_packet_get_children_cache_misses", FOURLW_METRIC_INT, {.i = 0}},
+        {"sessionless_connections_expired", FOURLW_METRIC_INT, {.i = m->sessionless_expired}},
+        /* no request throttler: nothing goes stale or is dropped */
+        {"stale_replies", FOURLW_METRIC_INT, {.i = 0}},
+        {"stale_requests", FOURLW_METRIC_INT, {.i = 0}},
+        {"stale_requests_dropped", FOURLW_METRIC_INT, {.i = 0}},
+        {"stale_sessions_expired", FOURLW_METRIC_INT, {.i = m->sessions_expired}},
+        {"sync_processor_request_queued", FOURLW_METRIC_INT, {.i = m->txns_logged}},
+    };
+    v.metrics = metrics;
+    v.nmetrics = sizeof(metrics) / sizeof(metrics[0]);
+    fourlw_summary_metric_t summaries[] = {
+        {"readlatency",
+         {m->read_latency.count, m->read_latency.sum, m->read_latency.min, m->read_latency.max},
+         false,
+         0,
+         0,
+         0,
+         0},
+        {"updatelatency",
+         {m->update_latency.count, m->update_latency.sum, m->update_latency.min,
+          m->update_latency.max},
+         false,
+         0,
+         0,
+         0,
+         0},
+    };
+    v.summaries = summaries;
+    v.nsummaries = sizeof(summaries) / sizeof(summaries[0]);
+
     scratch_t sc = {0};
     if (cmd == FOURLW_WCHC)
         fill_wchc(s, &v, &sc);

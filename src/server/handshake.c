@@ -110,6 +110,7 @@ void handshake_process(conn_t *c, const uint8_t *p, size_t n)
         return;
     }
     c->old_client = !req.has_read_only;
+    s->metrics.connect_requests++;
     if (req.last_zxid_seen > s->last_zxid) {
         log_info(&s->log,
                  "refusing session request for client %s:%d as it has seen zxid 0x%llx our last "

@@ -403,8 +403,6 @@ static void write_multi_results(conn_t *c, const txn_result_t *res)
     jw_int(b, -1);
 }
 
-static void record_latency(latency_stats_t *l, int64_t ms);
-
 static void do_write(conn_t *c, const zk_request_t *r, bool decoded, int64_t received_ms)
 {
     server_t *s = c->srv;
@@ -425,8 +423,9 @@ void request_reply_write(conn_t *c, const pending_txn_t *t, const txn_result_t *
     c->last_zxid = zxid;
     int64_t ms = server_mono_ms(s) - t->received_ms;
     c->last_latency_ms = ms;
-    record_latency(&c->latency, ms);
-    record_latency(&s->latency, ms);
+    latency_record(&c->latency, ms);
+    latency_record(&s->latency, ms);
+    latency_record(&s->metrics.update_latency, ms);
     if (t->err != ZOK) {
         conn_send_header(c, t->xid, zxid, t->err);
         return;
@@ -536,7 +535,7 @@ static bool needs_path(int32_t type)
     }
 }
 
-static void record_latency(latency_stats_t *l, int64_t ms)
+void latency_record(latency_stats_t *l, int64_t ms)
 {
     if (l->count == 0 || ms < l->min)
         l->min = ms;
@@ -552,6 +551,7 @@ static void handle_auth(conn_t *c, const zk_request_t *r)
     int rc = auth_handle_packet(&c->ids, r->scheme, r->auth, c->peer_ip, s->cfg.super_digest);
     conn_send_header(c, r->xid, 0, rc);
     if (rc != ZOK) {
+        s->metrics.auth_failed++;
         log_warn(&s->log, "authentication failed for scheme %.*s from %s:%d; closing",
                  r->scheme.len > 0 ? (int)r->scheme.len : 0, r->scheme.ptr ? r->scheme.ptr : "",
                  c->peer_ip, c->peer_port);
@@ -703,8 +703,9 @@ static void request_execute(conn_t *c, const uint8_t *p, size_t n, int64_t start
     int64_t now = server_mono_ms(s);
     c->last_response_ms = now;
     c->last_latency_ms = now - start;
-    record_latency(&c->latency, now - start);
-    record_latency(&s->latency, now - start);
+    latency_record(&c->latency, now - start);
+    latency_record(&s->latency, now - start);
+    latency_record(&s->metrics.read_latency, now - start);
     proto_request_free(&r);
 }
 

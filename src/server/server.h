@@ -49,6 +49,22 @@ typedef struct latency_stats {
     int64_t count, sum, min, max; /* ms */
 } latency_stats_t;
 
+/* Counters behind mntr's keys (ZooKeeper's names in comments). */
+typedef struct server_metrics {
+    int64_t bytes_received;                                           /* bytes_received_count */
+    int64_t response_bytes;                                           /* response_bytes */
+    int64_t last_response_size, min_response_size, max_response_size; /* *_client_response_size */
+    int64_t auth_failed;                                              /* auth_failed_count */
+    int64_t connections_rejected;                                     /* connection_rejected */
+    int64_t connect_requests;                                         /* connection_request_count */
+    int64_t sessionless_expired;    /* sessionless_connections_expired */
+    int64_t sessions_expired;       /* stale_sessions_expired */
+    int64_t writes_prepared;        /* prep_processor_request_queued */
+    int64_t txns_logged;            /* sync_processor_request_queued */
+    latency_stats_t read_latency;   /* readlatency */
+    latency_stats_t update_latency; /* updatelatency */
+} server_metrics_t;
+
 typedef struct conn {
     uv_tcp_t tcp;
     server_t *srv;
@@ -137,6 +153,7 @@ struct server {
 
     int64_t packets_received, packets_sent;
     int64_t outstanding_requests; /* received, not yet answered */
+    server_metrics_t metrics;
     latency_stats_t latency;
     int64_t start_mono_ms;
     int64_t container_deletions_this_minute;
@@ -197,6 +214,8 @@ void server_on_container_check(uv_timer_t *t);
 /* Deliver a watch event to a connection (the watch manager's callback). */
 void server_deliver_event(void *ctx, watch_owner_t *owner, int32_t type, const char *path,
                           size_t len, const void *acl);
+
+void latency_record(latency_stats_t *l, int64_t ms);
 
 /* fourlw glue */
 void server_answer_fourlw(conn_t *c, fourlw_cmd_t cmd);

@@ -91,6 +91,7 @@ static void change_push(prep_t *p, const char *path, size_t len, int64_t zxid, c
     if (c->v.acl)
         tree_acl_ref(c->v.acl);
     c->prev_latest = strmap_put(&p->latest, c->path, c->len, c);
+    p->changes_queued++;
     c->older = p->tail;
     if (p->tail)
         p->tail->newer = c;
@@ -129,6 +130,7 @@ void prep_committed(prep_t *p, int64_t zxid)
             p->tail = NULL;
         if (strmap_get(&p->latest, c->path, c->len) == c)
             strmap_del(&p->latest, c->path, c->len);
+        p->changes_removed++;
         /* A newer change may still name c as its rollback target, but
          * rollback happens only inside one prep_write call, during which
          * nothing commits, so that pointer is never followed again. */

@@ -36,6 +36,7 @@ typedef struct prep {
     bool extended_types;
     bool reconfig_enabled;
     bool enforce_quota; /* zookeeper.enforceQuota: hard limits give QUOTAEXCEEDED */
+    uint64_t changes_queued, changes_removed; /* outstanding-change records, all time */
 } prep_t;
 
 typedef struct prep_req {

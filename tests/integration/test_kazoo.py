@@ -25,8 +25,9 @@ import collections
 import hashlib
 import logging
 import os
+import re
+import select
 import socket
-import struct
 import threading
 import time
 
@@ -42,10 +43,7 @@ from kazoo.protocol.serialization import (
     Create2, Watch, int_struct, long_struct, read_string, write_string,
 )
 from kazoo.protocol.states import EventType, KazooState, ZnodeStat
-from kazoo.security import (
-    ACL, CREATOR_ALL_ACL, Id, OPEN_ACL_UNSAFE, READ_ACL_UNSAFE, make_acl,
-    make_digest_acl,
-)
+from kazoo.security import ACL, CREATOR_ALL_ACL, Id, READ_ACL_UNSAFE, make_digest_acl
 
 import harness
 import zkwire as w
@@ -106,6 +104,27 @@ class GetEphemerals(collections.namedtuple("GetEphemerals", "prefix")):
             s, offset = read_string(buf, offset)
             out.append(s)
         return out
+
+
+class WhoAmI(collections.namedtuple("WhoAmI", "")):
+    type = 107
+
+    def __bool__(self):         # kazoo ignores replies to falsy requests
+        return True
+
+    def serialize(self):
+        return bytearray()
+
+    @classmethod
+    def deserialize(cls, buf, offset):
+        n = int_struct.unpack_from(buf, offset)[0]
+        offset += 4
+        out = []
+        for _ in range(n):
+            scheme, offset = read_string(buf, offset)
+            user, offset = read_string(buf, offset)
+            out.append((scheme, user))
+        return sorted(out, key=lambda x: (x[0], x[1] or ""))
 
 
 class GetAllChildrenNumber(collections.namedtuple("GetAllChildrenNumber", "path")):
@@ -208,6 +227,8 @@ class Env:
         self.clients = []
         self.raws = []
         self.used = []          # servers whose namespace we must clean
+        self._finalizer_added = False
+        self._closed = False
 
     # -- servers -------------------------------------------------------------
     @property
@@ -228,6 +249,10 @@ class Env:
         fixture = "corrald_factory" if TARGET == "corrald" else "zookeeper_factory"
         factory = self.request.getfixturevalue(fixture)
         srv = factory(cfg=cfg, props=props, tick_time=tick_time)
+        if not self._finalizer_added:
+            # runs before the factory stops its servers: clients leave first
+            self.request.addfinalizer(self.close)
+            self._finalizer_added = True
         return srv
 
     # -- clients -------------------------------------------------------------
@@ -238,8 +263,7 @@ class Env:
         logger.setLevel(1)
         for h in list(logger.handlers):
             logger.removeHandler(h)
-        if session_log is not None:
-            logger.addHandler(session_log)
+        logger.addHandler(session_log if session_log is not None else logging.NullHandler())
         c = KazooClient(hosts=server.hosts, timeout=timeout, logger=logger,
                         auth_data=auth, **kw)
         c.start(timeout=TIMEOUT)
@@ -257,6 +281,9 @@ class Env:
 
     # -- teardown ------------------------------------------------------------
     def close(self):
+        if self._closed:
+            return
+        self._closed = True
         for c in self.clients:
             try:
                 c.stop()
@@ -287,6 +314,7 @@ class Env:
 
 
 logging.getLogger("corral.kazoo.cleanup").propagate = False
+logging.getLogger("corral.kazoo.cleanup").addHandler(logging.NullHandler())
 
 
 @pytest.fixture
@@ -446,6 +474,10 @@ def test_error_paths(env):
         c.delete(ns + "/a", version=5)
     with pytest.raises(BadVersionError):
         c.set(ns + "/a", b"x", version=1)
+    with pytest.raises(BadVersionError):
+        c.set(ns + "/a", b"x", version=-2)
+    with pytest.raises(BadVersionError):
+        c.delete(ns + "/a/kid", version=-2)
 
     # ACL validation
     for bad in ([ACL(31, Id("world", "foo"))], [ACL(31, Id("digest", "abc"))],
@@ -584,6 +616,84 @@ def test_ephemeral_deleted_on_session_expiry(env):
     # the watcher's own session (4 s, kept alive by kazoo's pings) survives
     assert watcher.connected
     assert watcher.exists(ns) is not None
+
+
+def test_silent_connection_closed_by_session_expiry(env):
+    """A client that stops talking loses its connection when its session
+    expires (T..T+tick after the last touch, §10.2), not before: ZooKeeper's
+    idle-connection timer has 10 s buckets, so the session expiry closes the
+    connection, and a resume right after the close is told "expired". (A
+    server that closes the connection first lets the client resume a session
+    that has been silent for longer than its timeout.) Four sessions with
+    staggered phases make an early close very unlikely to go unnoticed."""
+    srv = env.start_server(tick_time=200)
+    conns = []
+    for i in range(4):
+        if conns:
+            time.sleep(0.05)    # stagger the session phases across a tick
+        conns.append(env.raw(srv, timeout_ms=400))
+    assert [c.timeout_ms for c in conns] == [400] * 4
+    by_fd = {c.sock.fileno(): c for c in conns}
+    outcomes = {}
+    deadline = time.monotonic() + TIMEOUT
+    while by_fd and time.monotonic() < deadline:
+        ready, _, _ = select.select(list(by_fd), [], [], 0.5)
+        for fd in ready:
+            c = by_fd.pop(fd)
+            assert c.read_until_close(timeout=1.0)
+            again = w.Conn(srv.address, timeout=5.0)
+            env.raws.append(again)
+            resp = again.handshake(session_id=c.session_id, passwd=c.passwd,
+                                   timeout_ms=400, expect_valid=False)
+            outcomes[c.session_id] = resp.get("timeOut")
+    assert not by_fd, "connections never closed by the server"
+    assert outcomes == {c.session_id: 0 for c in conns}, \
+        "sessions still resumable after the server closed their silent connection: %r" % (
+            {hex(k): v for k, v in outcomes.items() if v})
+
+
+def test_kazoo_sees_its_session_expire(env):
+    srv = env.start_server(tick_time=200)
+    watcher = env.client(srv)
+    ns = env.ns
+    watcher.create(ns)
+    log = SessionLog()
+    c = env.client(srv, timeout=0.4, session_log=log)
+    assert log.timeouts == [400]
+    old_sid = c.client_id[0]
+    c.create(ns + "/e", ephemeral=True)
+    wd = Watcher()
+    watcher.exists(ns + "/e", watch=wd)
+    states = []
+    lost = threading.Event()
+    back = threading.Event()
+
+    def listener(state):
+        states.append(state)
+        if state == KazooState.LOST:
+            lost.set()
+        elif state == KazooState.CONNECTED and lost.is_set():
+            back.set()
+
+    c.add_listener(listener)
+    conn = c._connection
+    real_ping = conn._send_ping
+    conn._send_ping = lambda connect_timeout: None     # the client goes quiet
+    assert wd.wait() == [(EventType.DELETED, ns + "/e")]
+    conn._send_ping = real_ping
+    # kazoo notices the close, tries to resume, is told "expired" (LOST),
+    # then starts a new session. (Resumes that succeed before that are
+    # tolerated here; test_silent_connection_closed_by_session_expiry is
+    # the strict check that the server does not close first.)
+    assert lost.wait(TIMEOUT), states
+    assert back.wait(TIMEOUT), states
+    assert states[0] == KazooState.SUSPENDED
+    assert states[-2:] == [KazooState.LOST, KazooState.CONNECTED], states
+    assert set(states[1:-2]) <= {KazooState.CONNECTED, KazooState.SUSPENDED}, states
+    assert c.client_id[0] not in (None, old_sid)
+    assert c.exists(ns + "/e") is None
+    assert c.create(ns + "/e2", ephemeral=True) == ns + "/e2"
+    assert watcher.exists(ns + "/e2").ephemeralOwner == c.client_id[0]
 
 
 def test_session_reattach_after_dropped_socket(env):
@@ -1151,6 +1261,24 @@ def test_permission_targets(env):
     assert c.get(ns + "/adm")[0] == b"a"
 
 
+def test_who_am_i_and_digest_without_colon(env):
+    ns = env.ns
+    c = env.client()
+    assert kcall(c, WhoAmI()) == [("ip", "127.0.0.1")]
+    c.add_auth("digest", "user:pass")
+    c.add_auth("digest", "user:pass")           # identities are a set
+    assert kcall(c, WhoAmI()) == [("digest", "user"), ("ip", "127.0.0.1")]
+    # no ':' in the credentials: the whole string is the user and is hashed
+    solo = env.client(auth=[("digest", "solo")])
+    solo_id = "solo:" + base64.b64encode(hashlib.sha1(b"solo").digest()).decode()
+    assert kcall(solo, WhoAmI()) == [("digest", "solo"), ("ip", "127.0.0.1")]
+    solo.create(ns, b"", acl=CREATOR_ALL_ACL)
+    assert solo.get_acls(ns)[0] == [ACL(31, Id("digest", solo_id))]
+    with pytest.raises(NoAuthError):
+        c.get(ns)
+    assert solo.get(ns)[0] == b""
+
+
 def test_unknown_auth_scheme_fails_and_closes(env):
     c = env.client()
     c.create(env.ns)
@@ -1248,6 +1376,10 @@ def test_super_digest_bypasses_acls(env):
     fake = env.client(srv, auth=[("digest", "super:wrong")])
     with pytest.raises(NoAuthError):
         fake.get(ns + "/nothing")
+    # the super identity shows up in whoAmI with an empty user
+    assert kcall(admin, WhoAmI()) == [("digest", "super"), ("ip", "127.0.0.1"),
+                                      ("super", "")]
+    assert kcall(fake, WhoAmI()) == [("digest", "super"), ("ip", "127.0.0.1")]
 
 
 def test_skip_acl(env):
@@ -1321,7 +1453,7 @@ def test_session_timeout_negotiation_defaults(env):
         assert log.timeouts == [expected]
         c.stop()
     for requested, expected in ((1, 4000), (4000, 4000), (39999, 39999),
-                                (10 ** 9, 40000)):
+                                (10 ** 9, 40000), (0, 4000), (-5, 4000)):
         r = env.raw(timeout_ms=requested)
         assert r.timeout_ms == expected
         assert r.connect_response["timeOut"] == expected
@@ -1456,7 +1588,10 @@ def test_four_letter_words(env):
     assert text.endswith("\n")
     assert [line.split(": ")[0] for line in text.splitlines()] == SRVR_KEYS
     s = parse_srvr(text)
-    assert s["Zookeeper version"].startswith("3.")
+    # "3.8.0-<build id>, built on <date>": tools parse this loosely, but
+    # both parts must be there
+    assert re.match(r"^3\.8\.\d+-\S+, built on \S.*\S$", s["Zookeeper version"]), \
+        s["Zookeeper version"]
     assert s["Mode"] == "standalone"
     assert s["Node count"] == "5"
     assert s["Outstanding"] == "0"
@@ -1464,6 +1599,7 @@ def test_four_letter_words(env):
     keys, m = mntr(srv)
     assert keys[:2] == ["zk_version", "zk_server_state"]
     assert m["zk_server_state"] == "standalone"
+    assert m["zk_version"] == s["Zookeeper version"]
     for k in ("zk_avg_latency", "zk_max_latency", "zk_min_latency", "zk_packets_received",
               "zk_packets_sent", "zk_num_alive_connections", "zk_outstanding_requests",
               "zk_znode_count", "zk_watch_count", "zk_ephemerals_count",
@@ -1531,3 +1667,193 @@ def test_four_letter_word_whitelist(env):
     c = env.client(srv)
     c.create(env.ns)
     assert c.exists(env.ns) is not None
+
+
+def test_four_letter_words_watches_sessions_conf(env):
+    srv = env.start_server()
+    c = env.client(srv)
+    sid = "0x%x" % c.client_id[0]
+    c.create("/q", b"")
+    c.create("/e", ephemeral=True)
+    c.get("/q", watch=Watcher())                # data table
+    c.exists("/nothere", watch=Watcher())       # data table (exists watch)
+    c.get_children("/q", watch=Watcher())       # child table: not reported
+    assert srv.four_letter_word("isro") == "rw"
+    assert srv.four_letter_word("gtmk") == "306"
+    assert srv.four_letter_word("wchs") == "1 connections watching 2 paths\nTotal watches:2\n"
+    wchc = srv.four_letter_word("wchc").split("\n")
+    assert wchc[0] == sid and wchc[3:] == ["", ""], wchc
+    assert sorted(wchc[1:3]) == ["\t/nothere", "\t/q"], wchc
+    wchp = srv.four_letter_word("wchp").split("\n")
+    assert wchp[4:] == ["", ""], wchp
+    assert sorted([(wchp[0], wchp[1]), (wchp[2], wchp[3])]) == \
+        [("/nothere", "\t" + sid), ("/q", "\t" + sid)], wchp
+    dump = srv.four_letter_word("dump")
+    lines = dump.split("\n")
+    assert lines[0] == "SessionTracker dump:"
+    assert lines[1] == "Session Sets (1)/(1):", dump
+    assert lines[2].startswith("1 expire at ") and lines[2].endswith(":"), dump
+    assert lines[3] == "\t" + sid, dump
+    i = lines.index("ephemeral nodes dump:")
+    assert lines[i + 1:i + 4] == ["Sessions with Ephemerals (1):", sid + ":", "\t/e"], dump
+    conf = dict(line.split("=", 1) for line in srv.four_letter_word("conf").splitlines())
+    assert conf["clientPort"] == str(srv.port)
+    assert conf["tickTime"] == "2000"
+    assert (conf["minSessionTimeout"], conf["maxSessionTimeout"]) == ("4000", "40000")
+    assert conf["maxClientCnxns"] == "0"
+    assert conf["serverId"] == "0"
+    assert conf["dataDir"] == os.path.join(srv.data_dir, "version-2")
+    c.stop()        # the connection goes just after the closeSession reply
+    assert eventually(lambda: srv.four_letter_word("wchs"),
+                      "0 connections watching 0 paths\nTotal watches:0\n")
+
+
+def test_quota_stats_node_maintained_by_server(env):
+    ns = env.ns
+    c = env.client()
+    qroot = "/zookeeper/quota" + ns
+    c.create(ns, b"abc")
+    c.create(ns + "/a", b"12345")
+    try:
+        c.create(qroot + "/zookeeper_limits", b"count=10,bytes=1000", makepath=True)
+        c.create(qroot + "/zookeeper_stats", b"count=0,bytes=0")
+        data, st = c.get(qroot + "/zookeeper_stats")
+        assert data == b"count=2,bytes=8"
+        c.create(ns + "/b", b"xx")
+        c.set(ns + "/a", b"1")
+        data2, st2 = c.get(qroot + "/zookeeper_stats")
+        assert data2 == b"count=3,bytes=6"
+        # updated in memory: no txn, so the stats node's own stat is unchanged
+        assert (st2.version, st2.mzxid, st2.mtime) == (st.version, st.mzxid, st.mtime)
+        c.delete(ns + "/b")
+        assert c.get(qroot + "/zookeeper_stats")[0] == b"count=2,bytes=4"
+    finally:
+        c.delete("/zookeeper/quota" + ns, recursive=True)
+
+
+def test_pipelined_reads_see_own_writes_in_order(env):
+    c = env.client()
+    ns = env.ns
+    c.create(ns, b"0")
+    results = []
+    for i in range(1, 201):
+        results.append(("set", i, c.set_async(ns, str(i).encode())))
+        results.append(("get", i, c.get_async(ns)))
+        if i % 50 == 0:
+            results.append(("children", i, c.get_children_async(ns)))
+            results.append(("create", i, c.create_async(ns + "/c%d" % i)))
+    for kind, i, r in results:
+        v = r.get(timeout=TIMEOUT)
+        if kind == "set":
+            assert v.version == i
+        elif kind == "get":
+            assert v[0] == str(i).encode() and v[1].version == i
+        elif kind == "children":
+            assert sorted(v) == sorted("c%d" % j for j in range(50, i, 50))
+        else:
+            assert v == ns + "/c%d" % i
+
+
+def test_concurrent_sequential_creates_and_sets(env):
+    """8 sessions pipelining 50 sequential creates and 50 setData each on
+    shared nodes: every sequence number used exactly once, every version
+    exactly once, and each session's replies in its own order."""
+    ns = env.ns
+    clients = [env.client() for _ in range(8)]
+    clients[0].create(ns)
+    clients[0].create(ns + "/ctr", b"")
+    pending = []
+    for k in range(50):
+        for i, c in enumerate(clients):
+            pending.append((i, "create", c.create_async(ns + "/n-", b"%d" % i, sequence=True)))
+            pending.append((i, "set", c.set_async(ns + "/ctr", b"%d" % i)))
+    names = []
+    versions = []
+    last_version = [0] * len(clients)
+    for i, kind, r in pending:
+        v = r.get(timeout=TIMEOUT)
+        if kind == "create":
+            names.append(v)
+        else:
+            versions.append(v.version)
+            assert v.version > last_version[i]      # per-session order
+            last_version[i] = v.version
+    assert sorted(names) == [ns + "/n-%010d" % j for j in range(1, 401)]   # ctr took 0
+    assert sorted(versions) == list(range(1, 401))
+    _, st = clients[1].get_children(ns, include_data=True)
+    assert (st.numChildren, st.cversion) == (401, 401)
+    assert clients[2].exists(ns + "/ctr").version == 400
+
+
+def test_failed_reads_set_no_watch(env):
+    c = env.client()
+    writer = env.client()
+    ns = env.ns
+    c.create(ns)
+    c.create(ns + "/locked", b"", acl=[ACL(0, Id("world", "anyone"))])
+    log = WireLog(c)
+    with pytest.raises(NoNodeError):
+        c.get(ns + "/later", watch=Watcher())
+    with pytest.raises(NoNodeError):
+        c.get_children(ns + "/later", watch=Watcher())
+    with pytest.raises(NoAuthError):
+        c.get(ns + "/locked", watch=Watcher())
+    with pytest.raises(NoAuthError):
+        c.get_children(ns + "/locked", watch=Watcher())
+    writer.create(ns + "/later")
+    writer.create(ns + "/later/kid")
+    writer.set(ns + "/later", b"x")
+    writer.delete(ns + "/locked")
+    c.sync(ns)
+    assert log.events() == []
+
+
+# §15.4 (a): the single-value keys a 3.8 standalone server prints in mntr
+MNTR_SINGLE_KEYS = """
+add_dead_watcher_stall_time approximate_data_size auth_failed_count avg_latency
+bytes_received_count cnxn_closed_without_zk_server_running commit_count
+connection_drop_count connection_drop_probability connection_rejected
+connection_request_count connection_revalidate_count dead_watchers_cleared
+dead_watchers_queued diff_count digest_mismatches_count ensemble_auth_fail
+ensemble_auth_skip ensemble_auth_success ephemerals_count global_sessions
+insecure_admin_count large_requests_rejected last_client_response_size
+learner_commit_received_count learner_proposal_received_count local_sessions
+looking_count max_client_response_size max_file_descriptor_count max_latency
+min_client_response_size min_latency non_mtls_local_conn_count
+non_mtls_remote_conn_count num_alive_connections open_file_descriptor_count
+outstanding_changes_queued outstanding_changes_removed outstanding_requests
+outstanding_tls_handshake packets_received packets_sent prep_processor_request_queued
+proposal_count quit_leading_due_to_disloyal_voter request_commit_queued
+request_throttle_wait_count requests_not_forwarded_to_commit_processor response_bytes
+response_packet_cache_hits response_packet_cache_misses
+response_packet_get_children_cache_hits response_packet_get_children_cache_misses
+revalidate_count server_state sessionless_connections_expired
+skip_learner_request_to_next_processor_count snap_count stale_replies stale_requests
+stale_requests_dropped stale_sessions_expired sync_processor_request_queued
+throttled_ops tls_handshake_exceeded unrecoverable_error_count unsuccessful_handshake
+uptime version watch_bytes watch_count znode_count
+""".split()
+
+
+def test_mntr_documented_keys_and_packet_counters(env):
+    srv = env.start_server()
+    assert len(MNTR_SINGLE_KEYS) == 73
+    keys, m = mntr(srv)
+    missing = sorted(set("zk_" + k for k in MNTR_SINGLE_KEYS) - set(keys))
+    assert missing == [], "mntr lacks documented keys: %s" % missing
+    assert len(keys) == len(set(keys)), "duplicate mntr keys"
+    # packet counters: a raw client (no background pings) sends 11 requests
+    # and gets 11 replies and one notification between two srvr calls
+    c = env.raw(srv)
+    assert c.create("/p", b"x")["err"] == 0
+    assert c.get_data("/p", watch=True)["err"] == 0
+    s1 = parse_srvr(srv.four_letter_word("srvr"))
+    for _ in range(10):
+        assert c.exists("/p")["err"] == 0
+    assert c.set_data("/p", b"y")["err"] == 0
+    assert [e["type"] for e in c.take_events()] == [3]
+    s2 = parse_srvr(srv.four_letter_word("srvr"))
+    # + 11 requests + this srvr connection
+    assert int(s2["Received"]) - int(s1["Received"]) == 12
+    assert int(s2["Sent"]) - int(s1["Sent"]) >= 12
+
