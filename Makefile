@@ -26,7 +26,7 @@ LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all run test unit integration asan fuzz deps test-deps clean format
+.PHONY: all run test unit integration asan fuzz bench deps test-deps clean format
 all: $(PROGRAMS)
 
 deps:
@@ -52,7 +52,7 @@ $(BUILD)/corrald: $(BUILD)/obj/server/main.o $(BUILD)/libcorral.a
 $(BUILD)/corral: $(CLI_OBJ) $(BUILD)/libcorralclient.a $(BUILD)/libcorral.a
 	$(CC) $(CFLAGS) $(WFLAGS) -o $@ $^ $(LDLIBS) -ledit
 
-$(BUILD)/corral-bench: $(BENCH_OBJ) $(BUILD)/libcorralclient.a $(BUILD)/libcorral.a
+$(BUILD)/corral-bench: $(BENCH_OBJ) $(BUILD)/libcorral.a
 	$(CC) $(CFLAGS) $(WFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/test_client%: tests/unit/test_client%.c $(BUILD)/libcorralclient.a $(BUILD)/libcorral.a
@@ -83,6 +83,11 @@ asan:
 
 fuzz:
 	@sh tests/fuzz/run.sh
+
+# Side-by-side with Apache ZooKeeper 3.8 (about 25 minutes; BENCH_ARGS=--quick for a smoke run).
+bench: test-deps
+	@$(MAKE) --no-print-directory all
+	bench/compare --corrald $(abspath $(BUILD)/corrald) --bench $(abspath $(BUILD)/corral-bench) $(BENCH_ARGS)
 
 test: test-deps
 	@$(MAKE) --no-print-directory all unit

@@ -9,7 +9,7 @@ mkdir -p $OUT
 SRCS=$(ls src/base/*.c src/proto/*.c src/tree/*.c src/auth/*.c src/txn/*.c)
 FLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 for t in fuzz_request fuzz_txn; do
-    clang $FLAGS -o $OUT/$t tests/fuzz/$t.c $SRCS -lcrypto
+    clang $FLAGS -o $OUT/$t tests/fuzz/$t.c $SRCS -lcrypto -lz
     mkdir -p $OUT/corpus_$t
     echo "== fuzzing $t for ${SECONDS_EACH}s"
     $OUT/$t -max_total_time="$SECONDS_EACH" -max_len=4096 -print_final_stats=0 \
