@@ -184,29 +184,18 @@ void conn_mark_dirty(conn_t *c)
 void server_flush_dirty(uv_prepare_t *p)
 {
     server_t *s = p->data;
-    /* In-memory mode: txns prepared this turn are applied now, before the
-     * loop waits again. Applying resumes queued requests and flushing may
-     * process input held back by back-pressure; both can prepare more txns
-     * and dirty more connections, so repeat until nothing is left. */
-    for (;;) {
-        while (s->commit_requested) {
-            s->commit_requested = false;
-            server_apply_durable(s, s->last_prepped_zxid);
-        }
-        if (s->ndirty == 0)
-            break;
-        /* conn_flush may close connections (nulling their slots) or append
-         * new dirty ones; the bound is re-read each time. */
-        for (size_t i = 0; i < s->ndirty; i++) {
-            conn_t *c = s->dirty[i];
-            if (!c)
-                continue;
-            c->dirty = false;
-            s->dirty[i] = NULL;
-            conn_flush(c);
-        }
-        s->ndirty = 0;
+    /* conn_flush may close connections (nulling their slots), or process
+     * input held back by back-pressure and so dirty more connections: the
+     * bound is re-read each time. */
+    for (size_t i = 0; i < s->ndirty; i++) {
+        conn_t *c = s->dirty[i];
+        if (!c)
+            continue;
+        c->dirty = false;
+        s->dirty[i] = NULL;
+        conn_flush(c);
     }
+    s->ndirty = 0;
 }
 
 size_t conn_reply_begin(conn_t *c, int32_t xid, int64_t zxid, int32_t err)

@@ -30,11 +30,15 @@ static void *run(void *arg)
         buf_reset(&lt->staged);
         int64_t first = lt->staged_first, last = lt->staged_last;
         size_t count = lt->staged_count;
+        bool roll = lt->roll_requested;
+        lt->roll_requested = false;
         lt->staged_count = 0;
         pthread_mutex_unlock(&lt->mu);
 
         char err[256] = "";
-        int rc = lt->backend.write(lt->backend.ctx, batch.data, batch.len, first, last, err,
+        int rc = roll ? lt->backend.roll(lt->backend.ctx, err, sizeof(err)) : 0;
+        if (rc == 0)
+            rc = lt->backend.write(lt->backend.ctx, batch.data, batch.len, first, last, count, err,
                                    sizeof(err));
         int64_t t0 = now_ms();
         if (rc == 0)
@@ -109,6 +113,13 @@ void logthread_get_stats(logthread_t *lt, logthread_stats_t *out)
 {
     pthread_mutex_lock(&lt->mu);
     *out = lt->stats;
+    pthread_mutex_unlock(&lt->mu);
+}
+
+void logthread_request_roll(logthread_t *lt)
+{
+    pthread_mutex_lock(&lt->mu);
+    lt->roll_requested = true;
     pthread_mutex_unlock(&lt->mu);
 }
 

@@ -20,9 +20,11 @@
 typedef struct logthread_backend {
     /* Write bytes holding the entries first_zxid..last_zxid, in order. */
     int (*write)(void *ctx, const uint8_t *p, size_t len, int64_t first_zxid, int64_t last_zxid,
-                 char *err, size_t errlen);
+                 uint64_t count, char *err, size_t errlen);
     /* Make everything written so far durable (fsync unless forceSync=no). */
     int (*sync)(void *ctx, char *err, size_t errlen);
+    /* Close the current log file; the next write starts a new one. */
+    int (*roll)(void *ctx, char *err, size_t errlen);
     void *ctx;
 } logthread_backend_t;
 
@@ -41,6 +43,7 @@ typedef struct logthread {
     int64_t staged_first, staged_last;
     size_t staged_count;
     bool stop;
+    bool roll_requested;     /* under mu: roll before the next batch */
     bool failed;             /* under mu */
     char error[256];         /* under mu */
     int64_t durable_zxid;    /* under mu */
@@ -59,6 +62,8 @@ void logthread_append(logthread_t *lt, const uint8_t *p, size_t len, int64_t zxi
 /* What the thread has made durable; false if it failed (err filled). */
 bool logthread_poll(logthread_t *lt, int64_t *durable_zxid, char *err, size_t errlen);
 void logthread_get_stats(logthread_t *lt, logthread_stats_t *out);
+/* Start a new log file before the next batch (a snapshot is being taken). */
+void logthread_request_roll(logthread_t *lt);
 /* Finish the staged entries, stop the thread, close the async handle. */
 void logthread_stop(logthread_t *lt);
 

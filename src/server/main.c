@@ -41,14 +41,21 @@ int main(int argc, char **argv)
     server_init(&srv, &loop);
     log_info(&srv.log,
              "corrald %s starting: standalone, tickTime=%d ms, session timeout %d..%d ms, "
-             "maxClientCnxns=%d, data in memory only",
+             "maxClientCnxns=%d, dataDir=%s, dataLogDir=%s, forceSync=%s",
              srv.version, srv.cfg.tick_time_ms, srv.cfg.min_session_timeout_ms,
-             srv.cfg.max_session_timeout_ms, srv.cfg.max_client_cnxns);
+             srv.cfg.max_session_timeout_ms, srv.cfg.max_client_cnxns, srv.cfg.data_dir_abs,
+             srv.cfg.data_log_dir_abs ? srv.cfg.data_log_dir_abs : srv.cfg.data_dir_abs,
+             srv.cfg.force_sync ? "yes" : "no");
     int rc = 0;
-    if (server_listen(&srv) != 0)
+    if (server_open_data(&srv, err, sizeof(err)) != 0) {
+        log_error(&srv.log, "cannot start: %s", err);
         rc = 1;
-    else
+    } else if (server_listen(&srv) != 0) {
+        rc = 1;
+    } else {
         uv_run(&loop, UV_RUN_DEFAULT);
+        rc = srv.exit_code;
+    }
     server_free(&srv);
     uv_loop_close(&loop);
     config_free(&srv.cfg);

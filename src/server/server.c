@@ -29,23 +29,33 @@ static void close_all_cb(uv_handle_t *h, void *arg)
         uv_close(h, close_noop);
 }
 
-static void on_signal(uv_signal_t *sig, int signum)
+void server_stop(server_t *s, int exit_code)
 {
-    server_t *s = sig->data;
     if (s->stopping)
         return;
     s->stopping = true;
-    log_info(&s->log, "received signal %d, shutting down (sessions are not expired)", signum);
-    /* Flush what is queued, close every connection and stop the loop: the
-     * remaining handles are closed by server_free. */
+    s->exit_code = exit_code;
+    /* Close every connection and the port, write out what the log holds,
+     * and let the loop end: the remaining handles are closed by server_free. */
     for (conn_t *c = s->conns; c; c = c->next)
         conn_close(c, NULL);
-    uv_close((uv_handle_t *)&s->listener, NULL);
+    if (!uv_is_closing((uv_handle_t *)&s->listener))
+        uv_close((uv_handle_t *)&s->listener, NULL);
     uv_timer_stop(&s->tick_timer);
     uv_timer_stop(&s->container_timer);
+    uv_timer_stop(&s->purge_timer);
     uv_signal_stop(&s->sig_term);
     uv_signal_stop(&s->sig_int);
     uv_prepare_stop(&s->flush_prepare);
+    persist_close(s);
+    uv_signal_stop(&s->sig_chld);
+}
+
+static void on_signal(uv_signal_t *sig, int signum)
+{
+    server_t *s = sig->data;
+    log_info(&s->log, "received signal %d, shutting down (sessions are not expired)", signum);
+    server_stop(s, 0);
 }
 
 int server_init(server_t *s, uv_loop_t *loop)
@@ -53,9 +63,6 @@ int server_init(server_t *s, uv_loop_t *loop)
     /* s->cfg and s->log are filled by the caller. */
     s->loop = loop;
     s->version = FOURLW_ZK_VERSION "-corral-" CORRAL_GIT_SHA;
-    tree_init(&s->tree, s->cfg.extended_types_enabled);
-    prep_init(&s->prep, &s->tree, s->cfg.extended_types_enabled, s->cfg.reconfig_enabled);
-    s->prep.enforce_quota = s->cfg.enforce_quota;
     watch_mgr_init(&s->watches, server_deliver_event, s);
     s->start_mono_ms = server_mono_ms(s);
     session_table_init(&s->sessions, s->cfg.tick_time_ms, 1, s->start_mono_ms);
@@ -73,6 +80,15 @@ int server_init(server_t *s, uv_loop_t *loop)
     s->sig_term.data = s;
     uv_signal_init(loop, &s->sig_int);
     s->sig_int.data = s;
+    return 0;
+}
+
+int server_open_data(server_t *s, char *err, size_t errlen)
+{
+    if (persist_open(s, err, errlen) != 0)
+        return -1;
+    prep_init(&s->prep, &s->tree, s->cfg.extended_types_enabled, s->cfg.reconfig_enabled);
+    s->prep.enforce_quota = s->cfg.enforce_quota;
     return 0;
 }
 
@@ -122,6 +138,7 @@ void server_free(server_t *s)
      * handle, and let the callbacks run. */
     for (conn_t *c = s->conns; c; c = c->next)
         conn_close(c, NULL);
+    persist_close(s);
     uv_run(s->loop, UV_RUN_NOWAIT);
     uv_walk(s->loop, close_all_cb, NULL);
     uv_run(s->loop, UV_RUN_DEFAULT);
@@ -133,8 +150,16 @@ void server_free(server_t *s)
         free(v);
     strmap_free(&s->conns_per_ip);
     free(s->dirty);
+    while (s->uncommitted_head) {
+        pending_txn_t *t = s->uncommitted_head;
+        s->uncommitted_head = t->next;
+        buf_free(&t->body);
+        free(t);
+    }
     session_table_free(&s->sessions);
-    prep_free(&s->prep);
     watch_mgr_free(&s->watches);
-    tree_free(&s->tree);
+    if (s->tree_ready) {
+        prep_free(&s->prep);
+        tree_free(&s->tree);
+    }
 }

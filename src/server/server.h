@@ -15,6 +15,11 @@
 #include "proto/records.h"
 #include "server/config.h"
 #include "server/fourlw.h"
+#include "server/logthread.h"
+#include "server/persist.h"
+#include "store/snapshot.h"
+#include "store/store.h"
+#include "store/txnlog.h"
 #include "session/session.h"
 #include "tree/tree.h"
 #include "tree/watch.h"
@@ -137,6 +142,7 @@ struct server {
     bool stopping;
 
     tree_t tree;
+    bool tree_ready;
     prep_t prep;
     watch_mgr_t watches;
     session_table_t sessions;
@@ -160,6 +166,21 @@ struct server {
     int64_t container_minute_start_ms;
     const char *version;
     int64_t trace_mask; /* gtmk/stmk; ZooKeeper's default is 306 */
+    int exit_code;
+
+    /* persistence (persist.c) */
+    store_dirs_t dirs;
+    txnlog_writer_t writer;
+    logthread_t log_thread;
+    bool log_open;
+    bool log_failed;
+    buf_t log_enc;
+    store_roll_policy_t roll;
+    int64_t txns_since_snapshot, bytes_since_snapshot;
+    pid_t snap_pid;
+    int64_t snap_zxid, snap_started_ms;
+    uv_signal_t sig_chld;
+    uv_timer_t purge_timer;
 };
 
 /* Monotonic and wall clocks in ms. */
@@ -167,7 +188,12 @@ int64_t server_mono_ms(const server_t *s);
 int64_t server_wall_ms(void);
 
 int server_init(server_t *s, uv_loop_t *loop);
+/* Recover the data dir (tree, sessions) and start the txn log. */
+int server_open_data(server_t *s, char *err, size_t errlen);
 int server_listen(server_t *s);
+/* Stop serving: close the port and every connection, flush the log; the
+ * loop then ends and main exits with `exit_code`. */
+void server_stop(server_t *s, int exit_code);
 void server_free(server_t *s);
 
 /* conn.c */

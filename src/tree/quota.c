@@ -217,3 +217,37 @@ int32_t quota_check(const tree_t *t, const char *path, size_t len, int32_t count
         return ZQUOTAEXCEEDED;
     return ZOK;
 }
+
+static void register_limits(void *ctx, const znode_t *n)
+{
+    tree_t *t = ctx;
+    char root[4096];
+    size_t rlen;
+    if (quota_root_of(n, LIMITS_NODE, root, sizeof(root), &rlen) &&
+        !strmap_get(&t->quota_roots, root, rlen)) {
+        char *key = xstrndup(root, rlen);
+        strmap_put(&t->quota_roots, key, rlen, key);
+    }
+}
+
+void quota_rebuild(tree_t *t)
+{
+    quota_free(t);
+    strmap_init(&t->quota_roots);
+    znode_t *q = tree_get(t, QUOTA_PREFIX, QUOTA_PREFIX_LEN);
+    if (!q)
+        return;
+    tree_walk(q, register_limits, t);
+    size_t pos = 0;
+    const char *k;
+    size_t kl;
+    void *v;
+    while (strmap_next(&t->quota_roots, &pos, &k, &kl, &v)) {
+        znode_t *stats = quota_child(t, k, kl, STATS_NODE);
+        if (!stats)
+            continue;
+        int64_t count, bytes;
+        subtree_counts(t, k, kl, &count, &bytes);
+        write_stats(t, stats, count, bytes);
+    }
+}

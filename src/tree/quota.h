@@ -28,6 +28,9 @@ void quota_on_add(struct tree *t, struct znode *n);
 void quota_on_remove(struct tree *t, struct znode *n);
 void quota_on_set_data(struct tree *t, struct znode *n, int32_t old_len);
 void quota_free(struct tree *t);
+/* Recompute every quota root and stats node from the tree (after loading a
+ * snapshot, whose node order says nothing about quota bookkeeping). */
+void quota_rebuild(struct tree *t);
 
 /* With enforcement on: ZQUOTAEXCEEDED if adding (count_diff, bytes_diff) at
  * path would pass a hard limit of its closest quota root, else ZOK. */

@@ -404,3 +404,10 @@ void txn_result_free(txn_result_t *res)
     res->nops = 0;
     buf_free(&res->txn_body);
 }
+
+void txn_kill_session(tree_t *t, int64_t session_id, int64_t zxid)
+{
+    const eph_list_t *l;
+    while ((l = tree_session_ephemerals(t, session_id)) && l->n > 0)
+        delete_node(t, NULL, l->v[l->n - 1], zxid);
+}

@@ -68,4 +68,9 @@ bool txn_apply(tree_t *t, watch_mgr_t *wm, const txn_header_t *h, const uint8_t 
                txn_result_t *res);
 void txn_result_free(txn_result_t *res);
 
+/* Delete every ephemeral of a session that no longer exists (start-up, after
+ * recovery, as ZooKeeper does for sessions missing from its session table).
+ * Not a txn: the same cleanup happens again on every start. */
+void txn_kill_session(tree_t *t, int64_t session_id, int64_t zxid);
+
 #endif

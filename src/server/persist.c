@@ -1,0 +1,359 @@
+/* persist: recovery, the log thread's backend (src/store's txn log), the
+ * snapshot policy with forked snapshot writers, and autopurge. */
+#include "server/persist.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "server/server.h"
+#include "store/recover.h"
+#include "tree/digest.h"
+#include "tree/quota.h"
+
+/* ---- recovery ------------------------------------------------------------ */
+
+static int on_loaded(void *ctx, const tree_t *t, const store_recovery_t *r, store_err_t *err)
+{
+    server_t *s = ctx;
+    (void)t;
+    (void)err;
+    /* Snapshot node order says nothing about quota bookkeeping: redo it
+     * before replay updates it incrementally. */
+    quota_rebuild(&s->tree);
+    int64_t now = server_mono_ms(s);
+    for (size_t i = 0; i < r->snapshot.nsessions; i++)
+        session_add(&s->sessions, r->snapshot.sessions[i].id, r->snapshot.sessions[i].timeout_ms,
+                    now);
+    return 0;
+}
+
+static int on_txn(void *ctx, const txnlog_entry_t *e, store_err_t *err)
+{
+    server_t *s = ctx;
+    if (!txn_apply(&s->tree, NULL, &e->hdr, e->body, e->body_len, NULL))
+        return store_errf(err, "%s: offset %llu: txn 0x%llx of type %d does not decode", e->file,
+                          (unsigned long long)e->offset, (unsigned long long)e->hdr.zxid,
+                          e->hdr.type);
+    if (e->hdr.type == ZOP_CREATE_SESSION && e->body_len >= 4) {
+        jute_reader_t r;
+        jr_init(&r, e->body, e->body_len);
+        session_add(&s->sessions, e->hdr.client_id, jr_int(&r), server_mono_ms(s));
+    } else if (e->hdr.type == ZOP_CLOSE_SESSION) {
+        session_t *sess = session_get(&s->sessions, e->hdr.client_id);
+        if (sess)
+            session_remove(&s->sessions, sess);
+    }
+    return 0;
+}
+
+/* Ephemerals whose session is gone (expired while we were down, or closed
+ * in a txn the snapshot predates) are deleted at start, as ZooKeeper does. */
+static void kill_dead_sessions(server_t *s)
+{
+    size_t pos = 0, n = 0;
+    uint64_t sid;
+    void *v;
+    int64_t *dead = xmalloc((s->tree.ephemerals.used + 1) * sizeof(*dead));
+    while (u64map_next(&s->tree.ephemerals, &pos, &sid, &v))
+        if (!session_get(&s->sessions, (int64_t)sid))
+            dead[n++] = (int64_t)sid;
+    for (size_t i = 0; i < n; i++) {
+        log_info(&s->log, "deleting the ephemeral nodes of session 0x%llx, which no longer exists",
+                 (unsigned long long)dead[i]);
+        txn_kill_session(&s->tree, dead[i], s->last_zxid);
+    }
+    free(dead);
+}
+
+/* ---- snapshots ------------------------------------------------------------- */
+
+static snap_session_t *session_list(server_t *s, size_t *n)
+{
+    size_t pos = 0, i = 0;
+    uint64_t id;
+    void *v;
+    snap_session_t *out = xmalloc((s->sessions.by_id.used + 1) * sizeof(*out));
+    while (u64map_next(&s->sessions.by_id, &pos, &id, &v)) {
+        const session_t *sess = v;
+        out[i++] = (snap_session_t){sess->id, sess->timeout_ms};
+    }
+    *n = i;
+    return out;
+}
+
+static store_compression_t compression(const server_t *s)
+{
+    const char *m = s->cfg.snapshot_compression_method;
+    return m && !strcmp(m, "gz") ? STORE_GZ : STORE_PLAIN;
+}
+
+/* Write snapshot.<last_zxid> in this process (start-up) or in a child. */
+static int write_snapshot(server_t *s, char *path, size_t path_cap, store_err_t *err)
+{
+    size_t n;
+    snap_session_t *sessions = session_list(s, &n);
+    snap_digest_t d = {true, s->last_zxid, TREE_DIGEST_VERSION, (int64_t)tree_digest(&s->tree)};
+    snap_write_opts_t opts = {compression(s), true};
+    int rc = snapshot_write(s->dirs.snap_dir, s->last_zxid, &s->tree, sessions, n, &d, &opts, path,
+                            path_cap, err);
+    free(sessions);
+    return rc;
+}
+
+static void start_snapshot(server_t *s)
+{
+    if (s->snap_pid > 0)
+        return; /* one at a time; the next one is due later */
+    s->txns_since_snapshot = 0;
+    s->bytes_since_snapshot = 0;
+    store_roll_policy_reset(&s->roll, (uint64_t)random());
+    /* The log moves to a new file so that files before the snapshot can be
+     * purged later. */
+    logthread_request_roll(&s->log_thread);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        log_error(&s->log, "cannot fork the snapshot writer: %s", strerror(errno));
+        return;
+    }
+    if (pid == 0) {
+        /* Child: a frozen copy-on-write image of the tree at last_zxid. */
+        char path[STORE_PATH_MAX];
+        store_err_t err;
+        if (write_snapshot(s, path, sizeof(path), &err) != 0) {
+            log_error(&s->log, "snapshot 0x%llx failed: %s", (unsigned long long)s->last_zxid,
+                      err.msg);
+            _exit(1);
+        }
+        _exit(0);
+    }
+    s->snap_pid = pid;
+    s->snap_zxid = s->last_zxid;
+    s->snap_started_ms = server_mono_ms(s);
+}
+
+static void on_sigchld(uv_signal_t *sig, int signum)
+{
+    server_t *s = sig->data;
+    (void)signum;
+    int status;
+    if (s->snap_pid <= 0 || waitpid(s->snap_pid, &status, WNOHANG) != s->snap_pid)
+        return;
+    s->snap_pid = 0;
+    int64_t took = server_mono_ms(s) - s->snap_started_ms;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        log_info(&s->log, "snapshot 0x%llx written in %lld ms", (unsigned long long)s->snap_zxid,
+                 (long long)took);
+    else
+        log_error(&s->log,
+                  "snapshot 0x%llx failed (writer exit status %d); the log still has "
+                  "every txn",
+                  (unsigned long long)s->snap_zxid, status);
+}
+
+void persist_after_apply(server_t *s, int64_t applied)
+{
+    s->txns_since_snapshot += applied;
+    if (store_roll_due(&s->roll, s->txns_since_snapshot, s->bytes_since_snapshot))
+        start_snapshot(s);
+}
+
+/* ---- the log --------------------------------------------------------------- */
+
+static int be_write(void *ctx, const uint8_t *p, size_t len, int64_t first, int64_t last,
+                    uint64_t count, char *err, size_t errlen)
+{
+    server_t *s = ctx;
+    store_err_t e;
+    if (txnlog_write_encoded(&s->writer, p, len, first, last, count, &e) != 0) {
+        snprintf(err, errlen, "%s", e.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int be_sync(void *ctx, char *err, size_t errlen)
+{
+    server_t *s = ctx;
+    store_err_t e;
+    if (txnlog_sync(&s->writer, &e) != 0) {
+        snprintf(err, errlen, "%s", e.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int be_roll(void *ctx, char *err, size_t errlen)
+{
+    server_t *s = ctx;
+    store_err_t e;
+    if (txnlog_roll(&s->writer, &e) != 0) {
+        snprintf(err, errlen, "%s", e.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static void on_durable(uv_async_t *a)
+{
+    server_t *s = a->data;
+    int64_t durable;
+    char err[256];
+    if (!logthread_poll(&s->log_thread, &durable, err, sizeof(err))) {
+        if (!s->log_failed) {
+            s->log_failed = true;
+            log_error(&s->log,
+                      "cannot write the transaction log in %s: %s. No write after zxid 0x%llx "
+                      "was acknowledged; stopping the server to keep the data dir consistent "
+                      "(restart it once the cause is fixed: recovery replays the log)",
+                      s->dirs.log_dir, err, (unsigned long long)durable);
+            server_stop(s, 3);
+        }
+        return;
+    }
+    logthread_stats_t st;
+    logthread_get_stats(&s->log_thread, &st);
+    if (s->cfg.fsync_warning_threshold_ms > 0 &&
+        st.last_fsync_ms > s->cfg.fsync_warning_threshold_ms)
+        log_warn(&s->log,
+                 "fsync of the transaction log took %lld ms, more than "
+                 "fsync.warningthresholdms=%lld",
+                 (long long)st.last_fsync_ms, (long long)s->cfg.fsync_warning_threshold_ms);
+    int64_t before = s->last_zxid;
+    server_apply_durable(s, durable);
+    if (s->last_zxid > before)
+        persist_after_apply(s, s->last_zxid - before);
+}
+
+void persist_append(server_t *s, const pending_txn_t *t)
+{
+    buf_reset(&s->log_enc);
+    txnlog_encode_entry(&s->log_enc, &t->hdr, t->body.data, t->body.len, NULL);
+    s->bytes_since_snapshot += (int64_t)s->log_enc.len;
+    logthread_append(&s->log_thread, s->log_enc.data, s->log_enc.len, t->hdr.zxid);
+}
+
+/* ---- autopurge ------------------------------------------------------------- */
+
+static void on_purge(uv_timer_t *t)
+{
+    server_t *s = t->data;
+    store_removed_t removed = {0};
+    store_err_t err;
+    int retain = s->cfg.autopurge_snap_retain_count;
+    if (store_purge(s->dirs.snap_dir, s->dirs.log_dir, retain, &removed, &err) != 0)
+        log_warn(&s->log, "autopurge failed: %s", err.msg);
+    else if (removed.n)
+        log_info(&s->log, "autopurge removed %zu old snapshot/log files (keeping %d snapshots)",
+                 removed.n, retain);
+    store_removed_free(&removed);
+}
+
+/* autopurge.purgeInterval in hours; unlike ZooKeeper (off), on by default:
+ * every 24 h, so disks do not fill up. */
+static int64_t purge_interval_hours(const server_t *s)
+{
+    char origin[128];
+    config_field_origin(&s->cfg, &s->cfg.autopurge_purge_interval_hours, origin, sizeof(origin));
+    if (!strncmp(origin, "default", 7))
+        return 24;
+    return s->cfg.autopurge_purge_interval_hours;
+}
+
+/* ---- open / close ------------------------------------------------------------ */
+
+int persist_open(server_t *s, char *err, size_t errlen)
+{
+    store_err_t e;
+    const char *data = s->cfg.data_dir_abs, *logdir = s->cfg.data_log_dir_abs;
+    if (store_dirs_open(&s->dirs, data, logdir ? logdir : data, true, &e) != 0) {
+        snprintf(err, errlen, "%s", e.msg);
+        return -1;
+    }
+    store_recover_opts_t opts;
+    store_recover_opts_default(&opts);
+    opts.extended_types = s->cfg.extended_types_enabled;
+    opts.trust_empty_snapshot = s->cfg.snapshot_trust_empty;
+    store_recovery_t rec;
+    memset(&rec, 0, sizeof(rec));
+    store_replay_t replay = {on_loaded, on_txn, s};
+    int64_t t0 = server_mono_ms(s);
+    if (store_recover(&s->dirs, &opts, &s->tree, &rec, &replay, &e) != 0) {
+        snprintf(err, errlen, "recovery failed: %s", e.msg);
+        store_recovery_free(&rec);
+        return -1;
+    }
+    s->tree_ready = true;
+    s->last_zxid = s->last_prepped_zxid = rec.last_zxid;
+    for (size_t i = 0; i < rec.nskipped; i++)
+        log_warn(&s->log, "skipped snapshot %s: %s", rec.skipped[i].name, rec.skipped[i].reason);
+    if (rec.tail.torn)
+        log_warn(&s->log, "the last transaction log %s had a torn tail at offset %llu (%s)%s",
+                 rec.tail.file, (unsigned long long)rec.tail.offset, rec.tail.reason,
+                 rec.tail_truncated ? "; truncated it" : "");
+    log_info(&s->log,
+             "loaded %s%s and %llu txns in %lld ms: last zxid 0x%llx, %llu znodes, %zu "
+             "sessions",
+             rec.have_snapshot ? "snapshot " : "an empty tree",
+             rec.have_snapshot ? rec.snapshot_path : "", (unsigned long long)rec.txns_replayed,
+             (long long)(server_mono_ms(s) - t0), (unsigned long long)s->last_zxid,
+             (unsigned long long)s->tree.node_count, session_count(&s->sessions));
+    kill_dead_sessions(s);
+    bool need_snapshot = !rec.have_snapshot;
+    uint64_t replayed = rec.txns_replayed;
+    store_recovery_free(&rec);
+
+    if (need_snapshot) {
+        /* A fresh data dir gets snapshot.<zxid> first, as in ZooKeeper: logs
+         * without a snapshot are refused at the next start. */
+        char path[STORE_PATH_MAX];
+        if (write_snapshot(s, path, sizeof(path), &e) != 0) {
+            snprintf(err, errlen, "cannot write the initial snapshot: %s", e.msg);
+            return -1;
+        }
+    }
+    txnlog_writer_init(&s->writer, s->dirs.log_dir, (uint64_t)s->cfg.pre_alloc_size_kib * 1024,
+                       s->cfg.force_sync);
+    store_roll_policy_init(&s->roll, s->cfg.snap_count, s->cfg.snap_size_limit_kib * 1024,
+                           (uint64_t)random());
+    buf_init(&s->log_enc);
+    logthread_backend_t be = {be_write, be_sync, be_roll, s};
+    if (logthread_start(&s->log_thread, s->loop, be, s->cfg.fsync_warning_threshold_ms, on_durable,
+                        s) != 0) {
+        snprintf(err, errlen, "cannot start the log thread");
+        return -1;
+    }
+    s->log_open = true;
+    uv_signal_init(s->loop, &s->sig_chld);
+    s->sig_chld.data = s;
+    uv_signal_start(&s->sig_chld, on_sigchld, SIGCHLD);
+    int64_t hours = purge_interval_hours(s);
+    uv_timer_init(s->loop, &s->purge_timer);
+    s->purge_timer.data = s;
+    if (hours > 0)
+        uv_timer_start(&s->purge_timer, on_purge, (uint64_t)hours * 3600 * 1000,
+                       (uint64_t)hours * 3600 * 1000);
+    if (replayed > 0)
+        persist_after_apply(s, (int64_t)replayed);
+    return 0;
+}
+
+void persist_close(server_t *s)
+{
+    if (s->log_open) {
+        logthread_stop(&s->log_thread); /* writes and fsyncs what is staged */
+        txnlog_writer_close(&s->writer);
+        buf_free(&s->log_enc);
+        s->log_open = false;
+    }
+    if (s->snap_pid > 0) {
+        int status;
+        waitpid(s->snap_pid, &status, 0);
+        s->snap_pid = 0;
+    }
+}

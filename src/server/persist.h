@@ -1,0 +1,26 @@
+/* persist: corrald's durability — recovery from the data directory at
+ * start, the ZooKeeper-format txn log written by the log thread (a write is
+ * answered only once its batch is fsync'ed), snapshots taken by a forked
+ * child (a copy-on-write image: clients are not stalled), and autopurge. */
+#ifndef CORRAL_PERSIST_H
+#define CORRAL_PERSIST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct server;
+struct pending_txn;
+
+/* Recover the tree and sessions from dataDir/dataLogDir (creating them on a
+ * first start, with snapshot.0 as ZooKeeper does) and start the log thread.
+ * On failure *err names the file and the reason and the server must not start. */
+int persist_open(struct server *s, char *err, size_t errlen);
+/* Hand a prepared txn to the log (loop thread). */
+void persist_append(struct server *s, const struct pending_txn *t);
+/* After txns were applied: take a snapshot when snapCount says so. */
+void persist_after_apply(struct server *s, int64_t applied);
+/* Flush and stop the log thread, wait for a running snapshot. */
+void persist_close(struct server *s);
+
+#endif
