@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "server/server.h"
+#include "store/store.h"
 
 static void usage(void)
 {
@@ -14,8 +15,54 @@ static void usage(void)
             "  Data is kept in memory only in this version (no transaction log yet).\n");
 }
 
+/* corrald purge <dataDir> [<dataLogDir>] -n <count>, as zkCleanup.sh. */
+static int purge_main(int argc, char **argv)
+{
+    const char *dirs[2] = {NULL, NULL};
+    int ndirs = 0, count = -1;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "-n") && i + 1 < argc) {
+            char *end;
+            long v = strtol(argv[++i], &end, 10);
+            count = *end || v < 0 || v > 1000000 ? -2 : (int)v;
+        } else if (ndirs < 2 && argv[i][0] != '-') {
+            dirs[ndirs++] = argv[i];
+        } else {
+            count = -2;
+        }
+    }
+    if (ndirs == 0 || count == -2 || count == -1) {
+        fprintf(stderr, "usage: corrald purge <dataDir> [<dataLogDir>] -n <count>\n");
+        return 2;
+    }
+    if (count < STORE_PURGE_MIN_RETAIN) {
+        fprintf(stderr, "corrald purge: -n must be at least %d (the count of snapshots to keep)\n",
+                STORE_PURGE_MIN_RETAIN);
+        return 2;
+    }
+    store_dirs_t d;
+    store_err_t err;
+    if (store_dirs_open(&d, dirs[0], dirs[1] ? dirs[1] : dirs[0], false, &err) != 0) {
+        fprintf(stderr, "corrald purge: %s\n", err.msg);
+        return 1;
+    }
+    store_removed_t removed = {0};
+    if (store_purge(d.snap_dir, d.log_dir, count, &removed, &err) != 0) {
+        fprintf(stderr, "corrald purge: %s\n", err.msg);
+        return 1;
+    }
+    for (size_t i = 0; i < removed.n; i++)
+        printf("Removing file: %s\n", removed.paths[i]);
+    printf("Removed %zu files, kept the %d newest snapshots and the logs they need\n", removed.n,
+           count);
+    store_removed_free(&removed);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "purge"))
+        return purge_main(argc, argv);
     if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
         usage();
         return 0;
