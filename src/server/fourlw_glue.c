@@ -1,7 +1,9 @@
-/* fourlw_glue: answers a four-letter word on a fresh connection — checks the
- * whitelist, fills the fourlw view from the live server and writes the text,
- * then closes (a 4lw reply ends at EOF). */
+/* fourlw_glue: the server view — a snapshot of the live server's figures in
+ * the fourlw module's terms, shared by the four-letter words and the admin
+ * endpoints — and the answer to a four-letter word on a fresh connection
+ * (whitelist, view, text, then close: a 4lw reply ends at EOF). */
 #include "server.h"
+#include "server/view.h"
 
 #include <dirent.h>
 #include <limits.h>
@@ -67,12 +69,6 @@ static void fill_conn(const conn_t *c, fourlw_conn_t *fc, char *remote, size_t r
     fc->latency =
         (fourlw_summary_t){c->latency.count, c->latency.sum, c->latency.min, c->latency.max};
 }
-
-/* Scratch memory for one 4lw answer: every allocation is freed at once. */
-typedef struct scratch {
-    void **v;
-    size_t n, cap;
-} scratch_t;
 
 static void *scratch_alloc(scratch_t *sc, size_t bytes)
 {
@@ -192,6 +188,135 @@ static void fill_dump(server_t *s, fourlw_view_t *v, scratch_t *sc)
     v->nephemerals = j;
 }
 
+#define VIEW_METRIC(n, val)                                                                        \
+    (fourlw_metric_t)                                                                              \
+    {                                                                                              \
+        (n), FOURLW_METRIC_INT,                                                                    \
+        {                                                                                          \
+            .i = (val)                                                                             \
+        }                                                                                          \
+    }
+
+static void fill_metrics(server_t *s, server_view_t *sv)
+{
+    const server_metrics_t *m = &s->metrics;
+    fourlw_metric_t *x = sv->metrics;
+    size_t n = 0;
+    x[n++] = VIEW_METRIC("auth_failed_count", m->auth_failed);
+    x[n++] = VIEW_METRIC("bytes_received_count", m->bytes_received);
+    x[n++] = VIEW_METRIC("cnxn_closed_without_zk_server_running", 0);
+    x[n++] = VIEW_METRIC("connection_rejected", m->connections_rejected);
+    x[n++] = VIEW_METRIC("connection_request_count", m->connect_requests);
+    /* corrald checks no digests while running, so none can mismatch */
+    x[n++] = VIEW_METRIC("digest_mismatches_count", 0);
+    x[n++] = VIEW_METRIC("last_client_response_size", m->last_response_size);
+    x[n++] = VIEW_METRIC("max_client_response_size", m->max_response_size);
+    x[n++] = VIEW_METRIC("min_client_response_size", m->min_response_size);
+    x[n++] = VIEW_METRIC("outstanding_changes_queued", (int64_t)s->prep.changes_queued);
+    x[n++] = VIEW_METRIC("outstanding_changes_removed", (int64_t)s->prep.changes_removed);
+    x[n++] = VIEW_METRIC("prep_processor_request_queued", m->writes_prepared);
+    x[n++] = VIEW_METRIC("response_bytes", m->response_bytes);
+    /* no response cache: every lookup is served from the tree */
+    x[n++] = VIEW_METRIC("response_packet_cache_hits", 0);
+    x[n++] = VIEW_METRIC("response_packet_cache_misses", 0);
+    x[n++] = VIEW_METRIC("response_packet_get_children_cache_hits", 0);
+    x[n++] = VIEW_METRIC("response_packet_get_children_cache_misses", 0);
+    x[n++] = VIEW_METRIC("sessionless_connections_expired", m->sessionless_expired);
+    /* no request throttler: nothing goes stale or is dropped */
+    x[n++] = VIEW_METRIC("stale_replies", 0);
+    x[n++] = VIEW_METRIC("stale_requests", 0);
+    x[n++] = VIEW_METRIC("stale_requests_dropped", 0);
+    x[n++] = VIEW_METRIC("stale_sessions_expired", m->sessions_expired);
+    x[n++] = VIEW_METRIC("sync_processor_request_queued", m->txns_logged);
+    sv->v.metrics = x;
+    sv->v.nmetrics = n;
+
+    logthread_stats_t ls = {0};
+    if (s->log_open)
+        logthread_get_stats(&s->log_thread, &ls);
+    const latency_stats_t *rl = &m->read_latency, *ul = &m->update_latency;
+    fourlw_summary_metric_t *y = sv->summaries;
+    y[0] = (fourlw_summary_metric_t){
+        "readlatency", {rl->count, rl->sum, rl->min, rl->max}, false, 0, 0, 0, 0};
+    y[1] = (fourlw_summary_metric_t){
+        "updatelatency", {ul->count, ul->sum, ul->min, ul->max}, false, 0, 0, 0, 0};
+    y[2] = (fourlw_summary_metric_t){"fsynctime",
+                                     {(int64_t)ls.fsync_count, ls.fsync_ms_sum, 0, ls.fsync_ms_max},
+                                     false,
+                                     0,
+                                     0,
+                                     0,
+                                     0};
+    sv->v.summaries = y;
+    sv->v.nsummaries = 3;
+}
+
+void server_view_fill(server_t *s, server_view_t *sv, unsigned parts)
+{
+    memset(sv, 0, sizeof(*sv));
+    fourlw_view_t *v = &sv->v;
+    v->serving = true;
+    v->mode = FOURLW_MODE_STANDALONE;
+    v->version = s->version;
+    v->built_on = CORRAL_BUILD_DATE;
+    v->latency =
+        (fourlw_summary_t){s->latency.count, s->latency.sum, s->latency.min, s->latency.max};
+    v->packets_received = s->packets_received;
+    v->packets_sent = s->packets_sent;
+    v->num_connections = s->nconns;
+    v->outstanding_requests = s->outstanding_requests;
+    v->last_zxid = s->last_zxid;
+    v->node_count = (int64_t)s->tree.node_count;
+    v->proposal_size_last = v->proposal_size_min = v->proposal_size_max = -1;
+
+    size_t ncon = (size_t)s->nconns, i = 0;
+    fourlw_conn_t *conns = scratch_alloc(&sv->scratch, (ncon ? ncon : 1) * sizeof(*conns));
+    char(*remotes)[96] = scratch_alloc(&sv->scratch, (ncon ? ncon : 1) * sizeof(*remotes));
+    for (conn_t *k = s->conns; k && i < ncon; k = k->next) {
+        if (k->state == CONN_CLOSING)
+            continue;
+        fill_conn(k, &conns[i], remotes[i], sizeof(remotes[i]));
+        i++;
+    }
+    v->conns = conns;
+    v->nconns = i;
+
+    v->ephemerals_count = (int64_t)s->tree.ephemeral_count;
+    v->watch_count = (int64_t)watch_count(&s->watches);
+    v->approximate_data_size = (int64_t)s->tree.data_bytes;
+    v->global_sessions = (int64_t)session_count(&s->sessions);
+    v->open_fd_count = count_open_fds();
+    struct rlimit rl;
+    v->max_fd_count = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (int64_t)rl.rlim_cur : -1;
+    v->uptime_ms = server_mono_ms(s) - s->start_mono_ms;
+
+    buf_init(&sv->conf);
+    config_dump(&s->cfg, 0, 0, &sv->conf);
+    buf_append(&sv->conf, "", 1);
+    v->conf_text = (const char *)sv->conf.data;
+    fill_env(&v->env, &sv->uts, sv->host, sizeof(sv->host), sv->cwd, sizeof(sv->cwd));
+
+    for (conn_t *k = s->conns; k; k = k->next)
+        if (k->watches.paths[WT_DATA].used)
+            v->wch_connections++;
+    v->wch_paths = (int64_t)s->watches.tables[WT_DATA].lists.used;
+    v->wch_total = (int64_t)s->watches.tables[WT_DATA].entries;
+    v->trace_mask = s->trace_mask;
+    fill_metrics(s, sv);
+    if (parts & VIEW_WATCHES_BY_SESSION)
+        fill_wchc(s, v, &sv->scratch);
+    if (parts & VIEW_WATCHES_BY_PATH)
+        fill_wchp(s, v, &sv->scratch);
+    if (parts & VIEW_DUMP)
+        fill_dump(s, v, &sv->scratch);
+}
+
+void server_view_free(server_view_t *sv)
+{
+    scratch_free(&sv->scratch);
+    buf_free(&sv->conf);
+}
+
 void server_answer_fourlw(conn_t *c, fourlw_cmd_t cmd)
 {
     server_t *s = c->srv;
@@ -216,124 +341,14 @@ void server_answer_fourlw(conn_t *c, fourlw_cmd_t cmd)
         jr_init(&r, c->in.data + 4, 8);
         s->trace_mask = jr_long(&r);
     }
-    fourlw_view_t v;
-    memset(&v, 0, sizeof(v));
-    v.serving = true;
-    v.mode = FOURLW_MODE_STANDALONE;
-    v.version = s->version;
-    v.built_on = CORRAL_BUILD_DATE;
-    v.latency =
-        (fourlw_summary_t){s->latency.count, s->latency.sum, s->latency.min, s->latency.max};
-    v.packets_received = s->packets_received;
-    v.packets_sent = s->packets_sent;
-    v.num_connections = s->nconns;
-    v.outstanding_requests = s->outstanding_requests;
-    v.last_zxid = s->last_zxid;
-    v.node_count = (int64_t)s->tree.node_count;
-    v.proposal_size_last = v.proposal_size_min = v.proposal_size_max = -1;
-
-    size_t ncon = (size_t)s->nconns, i = 0;
-    fourlw_conn_t *conns = xcalloc(ncon ? ncon : 1, sizeof(*conns));
-    char(*remotes)[96] = xcalloc(ncon ? ncon : 1, sizeof(*remotes));
-    for (conn_t *k = s->conns; k && i < ncon; k = k->next) {
-        if (k->state == CONN_CLOSING)
-            continue;
-        fill_conn(k, &conns[i], remotes[i], sizeof(remotes[i]));
-        i++;
-    }
-    v.conns = conns;
-    v.nconns = i;
-
-    v.ephemerals_count = (int64_t)s->tree.ephemeral_count;
-    v.watch_count = (int64_t)watch_count(&s->watches);
-    v.approximate_data_size = (int64_t)s->tree.data_bytes;
-    v.global_sessions = (int64_t)session_count(&s->sessions);
-    v.open_fd_count = count_open_fds();
-    struct rlimit rl;
-    v.max_fd_count = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (int64_t)rl.rlim_cur : -1;
-    v.uptime_ms = server_mono_ms(s) - s->start_mono_ms;
-
-    buf_t conf;
-    buf_init(&conf);
-    config_dump(&s->cfg, 0, 0, &conf);
-    buf_append(&conf, "", 1);
-    v.conf_text = (const char *)conf.data;
-
-    struct utsname u;
-    char host[256], cwd[PATH_MAX];
-    fill_env(&v.env, &u, host, sizeof(host), cwd, sizeof(cwd));
-
-    v.wch_connections = 0;
-    for (conn_t *k = s->conns; k; k = k->next)
-        if (k->watches.paths[WT_DATA].used)
-            v.wch_connections++;
-    v.wch_paths = (int64_t)s->watches.tables[WT_DATA].lists.used;
-    v.wch_total = (int64_t)s->watches.tables[WT_DATA].entries;
-    v.trace_mask = s->trace_mask;
-
-    const server_metrics_t *m = &s->metrics;
-    fourlw_metric_t metrics[] = {
-        {"auth_failed_count", FOURLW_METRIC_INT, {.i = m->auth_failed}},
-        {"bytes_received_count", FOURLW_METRIC_INT, {.i = m->bytes_received}},
-        {"cnxn_closed_without_zk_server_running", FOURLW_METRIC_INT, {.i = 0}},
-        {"connection_rejected", FOURLW_METRIC_INT, {.i = m->connections_rejected}},
-        {"connection_request_count", FOURLW_METRIC_INT, {.i = m->connect_requests}},
-        /* corrald checks no digests yet, so none can mismatch */
-        {"digest_mismatches_count", FOURLW_METRIC_INT, {.i = 0}},
-        {"last_client_response_size", FOURLW_METRIC_INT, {.i = m->last_response_size}},
-        {"max_client_response_size", FOURLW_METRIC_INT, {.i = m->max_response_size}},
-        {"min_client_response_size", FOURLW_METRIC_INT, {.i = m->min_response_size}},
-        {"outstanding_changes_queued", FOURLW_METRIC_INT, {.i = (int64_t)s->prep.changes_queued}},
-        {"outstanding_changes_removed", FOURLW_METRIC_INT, {.i = (int64_t)s->prep.changes_removed}},
-        {"prep_processor_request_queued", FOURLW_METRIC_INT, {.i = m->writes_prepared}},
-        {"response_bytes", FOURLW_METRIC_INT, {.i = m->response_bytes}},
-        /* no response cache: every lookup is served from the tree */
-        {"response_packet_cache_hits", FOURLW_METRIC_INT, {.i = 0}},
-        {"response_packet_cache_misses", FOURLW_METRIC_INT, {.i = 0}},
-        {"response_packet_get_children_cache_hits", FOURLW_METRIC_INT, {.i = 0}},
-        {"response_packet_get_children_cache_misses", FOURLW_METRIC_INT, {.i = 0}},
-        {"sessionless_connections_expired", FOURLW_METRIC_INT, {.i = m->sessionless_expired}},
-        /* no request throttler: nothing goes stale or is dropped */
-        {"stale_replies", FOURLW_METRIC_INT, {.i = 0}},
-        {"stale_requests", FOURLW_METRIC_INT, {.i = 0}},
-        {"stale_requests_dropped", FOURLW_METRIC_INT, {.i = 0}},
-        {"stale_sessions_expired", FOURLW_METRIC_INT, {.i = m->sessions_expired}},
-        {"sync_processor_request_queued", FOURLW_METRIC_INT, {.i = m->txns_logged}},
-    };
-    v.metrics = metrics;
-    v.nmetrics = sizeof(metrics) / sizeof(metrics[0]);
-    fourlw_summary_metric_t summaries[] = {
-        {"readlatency",
-         {m->read_latency.count, m->read_latency.sum, m->read_latency.min, m->read_latency.max},
-         false,
-         0,
-         0,
-         0,
-         0},
-        {"updatelatency",
-         {m->update_latency.count, m->update_latency.sum, m->update_latency.min,
-          m->update_latency.max},
-         false,
-         0,
-         0,
-         0,
-         0},
-    };
-    v.summaries = summaries;
-    v.nsummaries = sizeof(summaries) / sizeof(summaries[0]);
-
-    scratch_t sc = {0};
-    if (cmd == FOURLW_WCHC)
-        fill_wchc(s, &v, &sc);
-    else if (cmd == FOURLW_WCHP)
-        fill_wchp(s, &v, &sc);
-    else if (cmd == FOURLW_DUMP)
-        fill_dump(s, &v, &sc);
-
-    fourlw_render(cmd, &v, out);
-    scratch_free(&sc);
+    unsigned parts = cmd == FOURLW_WCHC   ? VIEW_WATCHES_BY_SESSION
+                     : cmd == FOURLW_WCHP ? VIEW_WATCHES_BY_PATH
+                     : cmd == FOURLW_DUMP ? VIEW_DUMP
+                                          : 0;
+    server_view_t *sv = xmalloc(sizeof(*sv));
+    server_view_fill(s, sv, parts);
+    fourlw_render(cmd, &sv->v, out);
+    server_view_free(sv);
+    free(sv);
     conn_mark_dirty(c);
-    buf_free(&conf);
-    free(conns);
-    free(remotes);
 }
