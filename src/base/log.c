@@ -36,5 +36,11 @@ void log_write(const logger_t *lg, log_level_t level, const char *fmt, ...)
     vfprintf(out, fmt, ap);
     va_end(ap);
     fputc('\n', out);
-    fflush(out);
+    if (!lg || !lg->buffered || level >= LOG_WARN)
+        fflush(out);
+}
+
+void log_flush(const logger_t *lg)
+{
+    fflush(lg && lg->out ? lg->out : stderr);
 }

@@ -4,14 +4,19 @@
 #ifndef CORRAL_LOG_H
 #define CORRAL_LOG_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 typedef enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR } log_level_t;
 
 typedef struct logger {
     log_level_t level;
-    FILE *out; /* NULL means stderr */
+    FILE *out;     /* NULL means stderr */
+    bool buffered; /* leave flushing to log_flush (once per event-loop turn) */
 } logger_t;
+
+/* Write out buffered lines (the server calls it once per loop turn). */
+void log_flush(const logger_t *lg);
 
 void log_write(const logger_t *lg, log_level_t level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -184,6 +184,7 @@ void conn_mark_dirty(conn_t *c)
 void server_flush_dirty(uv_prepare_t *p)
 {
     server_t *s = p->data;
+    log_flush(&s->log); /* info lines of this turn, one write */
     /* conn_flush may close connections (nulling their slots), or process
      * input held back by back-pressure and so dirty more connections: the
      * bound is re-read each time. */

@@ -70,6 +70,11 @@ int main(int argc, char **argv)
     static server_t srv;
     char err[1024];
     srv.log.level = LOG_INFO;
+    /* Info lines (session created/closed...) are written once per loop turn;
+     * warnings and errors at once. */
+    static char log_buf[64 * 1024];
+    setvbuf(stderr, log_buf, _IOFBF, sizeof(log_buf));
+    srv.log.buffered = true;
     if (config_load(&srv.cfg, argc, argv, NULL, err, sizeof(err)) != 0) {
         log_error(&srv.log, "invalid configuration: %s", err);
         config_free(&srv.cfg);
