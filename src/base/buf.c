@@ -57,10 +57,8 @@ void buf_free(buf_t *b)
     buf_init(b);
 }
 
-void buf_reserve(buf_t *b, size_t extra)
+void buf_reserve_slow(buf_t *b, size_t extra)
 {
-    if (b->cap - b->len >= extra)
-        return;
     size_t want = b->len + extra;
     size_t cap = b->cap ? b->cap : 256;
     while (cap < want)

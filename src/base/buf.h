@@ -20,8 +20,13 @@ char *xstrndup(const char *s, size_t n);
 
 void buf_init(buf_t *b);
 void buf_free(buf_t *b);
+void buf_reserve_slow(buf_t *b, size_t extra);
 /* Make room for at least `extra` more bytes past len. */
-void buf_reserve(buf_t *b, size_t extra);
+static inline void buf_reserve(buf_t *b, size_t extra)
+{
+    if (b->cap - b->len < extra)
+        buf_reserve_slow(b, extra);
+}
 void buf_append(buf_t *b, const void *p, size_t n);
 void buf_append_str(buf_t *b, const char *s);
 /* printf-style append; returns nothing, grows as needed. */

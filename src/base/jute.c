@@ -122,18 +122,24 @@ void jw_bool(buf_t *b, bool v)
 
 void jw_int(buf_t *b, int32_t v)
 {
+    buf_reserve(b, 4);
+    uint8_t *p = b->data + b->len;
     uint32_t u = (uint32_t)v;
-    uint8_t p[4] = {(uint8_t)(u >> 24), (uint8_t)(u >> 16), (uint8_t)(u >> 8), (uint8_t)u};
-    buf_append(b, p, 4);
+    p[0] = (uint8_t)(u >> 24);
+    p[1] = (uint8_t)(u >> 16);
+    p[2] = (uint8_t)(u >> 8);
+    p[3] = (uint8_t)u;
+    b->len += 4;
 }
 
 void jw_long(buf_t *b, int64_t v)
 {
+    buf_reserve(b, 8);
+    uint8_t *p = b->data + b->len;
     uint64_t u = (uint64_t)v;
-    uint8_t p[8];
     for (int i = 0; i < 8; i++)
         p[i] = (uint8_t)(u >> (56 - 8 * i));
-    buf_append(b, p, 8);
+    b->len += 8;
 }
 
 void jw_buffer(buf_t *b, const void *p, int32_t len)
