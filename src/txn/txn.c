@@ -153,9 +153,19 @@ static bool apply_create(tree_t *t, watch_mgr_t *wm, const txn_header_t *h, int3
     int32_t plen = tree_parent_len(path.ptr, (size_t)path.len);
     znode_t *parent = plen > 0 ? tree_get(t, path.ptr, (size_t)plen) : NULL;
     if (!parent || tree_get_j(t, path)) {
-        /* Replay of a create already in the tree, or an impossible parent:
-         * ZooKeeper ignores NODEEXISTS/NONODE in this position. */
+        /* Replay of a create already in the tree (a fuzzy snapshot caught
+         * it), or an impossible parent: ZooKeeper ignores NODEEXISTS/NONODE
+         * here, but still raises the parent's cversion and pzxid to the
+         * txn's (ZOOKEEPER-1269), which the snapshot may predate. */
         res->err = parent ? ZNODEEXISTS : ZNONODE;
+        if (parent) {
+            if (parent_cversion == -1)
+                parent_cversion = parent->cversion + 1;
+            if (parent_cversion > parent->cversion) {
+                parent->cversion = parent_cversion;
+                parent->pzxid = h->zxid;
+            }
+        }
         free(acl);
         return true;
     }

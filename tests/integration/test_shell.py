@@ -144,12 +144,21 @@ def split_events(text):
     from the output; return (remaining lines, event lines)."""
     lines = text.split("\n")
     rest, events = [], []
+    join_next = False
     for line in lines:
         if line == "WATCHER::" or line.startswith("WatchedEvent "):
+            # zkCli's event thread can print in the middle of a list the main
+            # thread is printing ("[a, b, " WATCHER... "c]"): glue it back.
+            if line == "WATCHER::" and rest and rest[-1].endswith(", "):
+                join_next = True
             if rest and rest[-1] == "":
                 rest.pop()
             if line != "WATCHER::":
                 events.append(line)
+            continue
+        if join_next and line != "":
+            rest[-1] += line
+            join_next = False
             continue
         rest.append(line)
     return rest, events
