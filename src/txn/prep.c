@@ -347,20 +347,31 @@ static int32_t prep_delete(prep_t *p, const prep_req_t *in, const zk_op_t *op, b
     return ZOK;
 }
 
-static int32_t prep_set_data(prep_t *p, const prep_req_t *in, const zk_op_t *op, buf_t *body)
+/* The checks setData and check share (§5.5, §5.10.1): full path validation,
+ * the node exists (counting outstanding changes), the caller holds `perm`. */
+static int32_t existing_node(prep_t *p, const prep_req_t *in, const zk_op_t *op, int32_t perm,
+                             node_view_t *node)
 {
     if (!zk_path_valid(op->path.ptr, (size_t)op->path.len))
         return ZBADARGUMENTS;
-    node_view_t node;
-    if (!view_get(p, op->path.ptr, (size_t)op->path.len, &node))
+    if (!view_get(p, op->path.ptr, (size_t)op->path.len, node))
         return ZNONODE;
-    if (!allowed(in, node.acl, ZK_PERM_WRITE))
+    if (!allowed(in, node->acl, perm))
         return ZNOAUTH;
+    return ZOK;
+}
+
+static int32_t prep_set_data(prep_t *p, const prep_req_t *in, const zk_op_t *op, buf_t *body)
+{
+    node_view_t node;
+    int32_t rc = existing_node(p, in, op, ZK_PERM_WRITE, &node);
+    if (rc != ZOK)
+        return rc;
     if (p->enforce_quota) {
         znode_t *cur = tree_get_j(p->tree, op->path);
         int64_t old_len = cur && cur->data_len > 0 ? cur->data_len : 0;
-        int32_t rc = quota_check(p->tree, op->path.ptr, (size_t)op->path.len, 0,
-                                 (op->data.len > 0 ? op->data.len : 0) - old_len);
+        rc = quota_check(p->tree, op->path.ptr, (size_t)op->path.len, 0,
+                         (op->data.len > 0 ? op->data.len : 0) - old_len);
         if (rc != ZOK)
             return rc;
     }
@@ -402,13 +413,10 @@ static int32_t prep_set_acl(prep_t *p, const prep_req_t *in, const zk_op_t *op, 
 
 static int32_t prep_check(prep_t *p, const prep_req_t *in, const zk_op_t *op, buf_t *body)
 {
-    if (!zk_path_valid(op->path.ptr, (size_t)op->path.len))
-        return ZBADARGUMENTS;
     node_view_t node;
-    if (!view_get(p, op->path.ptr, (size_t)op->path.len, &node))
-        return ZNONODE;
-    if (!allowed(in, node.acl, ZK_PERM_READ))
-        return ZNOAUTH;
+    int32_t rc = existing_node(p, in, op, ZK_PERM_READ, &node);
+    if (rc != ZOK)
+        return rc;
     if (!check_version(op->version, node.version))
         return ZBADVERSION;
     txn_write_check(body, op->path, node.version + 1);
