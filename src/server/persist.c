@@ -2,6 +2,7 @@
  * snapshot policy with forked snapshot writers, and autopurge. */
 #include "server/persist.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -265,6 +266,31 @@ static int64_t purge_interval_hours(const server_t *s)
     return s->cfg.autopurge_purge_interval_hours;
 }
 
+/* A snapshot writer killed mid-write leaves ".snapshot.<zxid>.tmp" (never
+ * loaded: only renamed files count). At start no writer runs, so they go. */
+static void remove_stale_snapshot_temps(server_t *s)
+{
+    DIR *d = opendir(s->dirs.snap_dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if (n < 14 || strncmp(e->d_name, ".snapshot.", 10) != 0 ||
+            strcmp(e->d_name + n - 4, ".tmp") != 0)
+            continue;
+        char path[STORE_PATH_MAX];
+        store_err_t err;
+        if (store_path_join(path, sizeof(path), s->dirs.snap_dir, e->d_name, &err) != 0)
+            continue;
+        if (unlink(path) == 0)
+            log_info(&s->log, "removed %s, left by a snapshot writer that did not finish", path);
+        else
+            log_warn(&s->log, "cannot remove %s: %s", path, strerror(errno));
+    }
+    closedir(d);
+}
+
 /* ---- open / close ------------------------------------------------------------ */
 
 int persist_open(server_t *s, char *err, size_t errlen)
@@ -275,6 +301,7 @@ int persist_open(server_t *s, char *err, size_t errlen)
         snprintf(err, errlen, "%s", e.msg);
         return -1;
     }
+    remove_stale_snapshot_temps(s);
     store_recover_opts_t opts;
     store_recover_opts_default(&opts);
     opts.extended_types = s->cfg.extended_types_enabled;

@@ -167,6 +167,7 @@ struct server {
     const char *version;
     int64_t trace_mask; /* gtmk/stmk; ZooKeeper's default is 306 */
     int exit_code;
+    struct admin *admin; /* AdminServer and /metrics endpoints (src/admin), or NULL */
 
     /* persistence (persist.c) */
     store_dirs_t dirs;
