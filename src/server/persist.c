@@ -200,6 +200,31 @@ static int be_roll(void *ctx, char *err, size_t errlen)
     return 0;
 }
 
+/* A bound on the work of one loop turn (about 64 x a few µs). */
+#define APPLY_SLICE_TXNS 64
+
+/* Apply what is durable a slice at a time, letting the loop read and answer
+ * other connections between slices: a large group-commit batch does not
+ * stall reads, and watchers re-arm between the txns that fire them, as they
+ * can between ZooKeeper's commit-processor steps. */
+static void on_apply_slice(uv_idle_t *h)
+{
+    server_t *s = h->data;
+    int64_t upto = s->durable_zxid;
+    pending_txn_t *t = s->uncommitted_head;
+    for (int32_t i = 0; t && t->hdr.zxid <= upto && i < s->apply_slice; i++)
+        t = t->next;
+    int64_t slice_end = t ? t->hdr.zxid - 1 : upto;
+    if (slice_end > upto)
+        slice_end = upto;
+    int64_t before = s->last_zxid;
+    server_apply_durable(s, slice_end);
+    if (s->last_zxid > before)
+        persist_after_apply(s, s->last_zxid - before);
+    if (s->last_zxid >= s->durable_zxid || !s->uncommitted_head)
+        uv_idle_stop(&s->apply_idle);
+}
+
 static void on_durable(uv_async_t *a)
 {
     server_t *s = a->data;
@@ -225,10 +250,9 @@ static void on_durable(uv_async_t *a)
                  "fsync of the transaction log took %lld ms, more than "
                  "fsync.warningthresholdms=%lld",
                  (long long)st.last_fsync_ms, (long long)s->cfg.fsync_warning_threshold_ms);
-    int64_t before = s->last_zxid;
-    server_apply_durable(s, durable);
-    if (s->last_zxid > before)
-        persist_after_apply(s, s->last_zxid - before);
+    s->durable_zxid = durable;
+    if (s->last_zxid < durable)
+        uv_idle_start(&s->apply_idle, on_apply_slice);
 }
 
 void persist_append(server_t *s, const pending_txn_t *t)
@@ -356,6 +380,9 @@ int persist_open(server_t *s, char *err, size_t errlen)
         return -1;
     }
     s->log_open = true;
+    uv_idle_init(s->loop, &s->apply_idle);
+    s->apply_idle.data = s;
+    s->apply_slice = APPLY_SLICE_TXNS;
     uv_signal_init(s->loop, &s->sig_chld);
     s->sig_chld.data = s;
     uv_signal_start(&s->sig_chld, on_sigchld, SIGCHLD);
@@ -373,6 +400,7 @@ int persist_open(server_t *s, char *err, size_t errlen)
 void persist_close(server_t *s)
 {
     if (s->log_open) {
+        uv_idle_stop(&s->apply_idle);
         logthread_stop(&s->log_thread); /* writes and fsyncs what is staged */
         txnlog_writer_close(&s->writer);
         buf_free(&s->log_enc);

@@ -182,6 +182,9 @@ struct server {
     int64_t snap_zxid, snap_started_ms;
     uv_signal_t sig_chld;
     uv_timer_t purge_timer;
+    uv_idle_t apply_idle; /* applies durable txns a slice per loop turn */
+    int64_t durable_zxid; /* what the log thread has made durable */
+    int32_t apply_slice;  /* txns applied per loop turn */
 };
 
 /* Monotonic and wall clocks in ms. */
