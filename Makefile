@@ -1,7 +1,7 @@
 # Corral build. `make run` builds and starts a standalone server;
 # `make test` builds and runs every test (unit, integration, ASan, fuzz).
 CC      ?= cc
-PKGS    := libuv zlib libcrypto
+PKGS    := libuv zlib libcrypto libmicrohttpd libcjson
 CFLAGS  ?= -O2 -g
 GIT_SHA := $(shell git rev-parse --short HEAD 2>/dev/null || echo dev)
 BUILD_DATE := $(shell date -u "+%Y-%m-%d %H:%M UTC")
@@ -12,7 +12,7 @@ LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 BUILD   ?= build
 
 # libcorral: everything but the three programs' own folders and main files.
-LIB_DIRS := base proto tree auth txn session store server
+LIB_DIRS := base proto tree auth txn session store server admin
 LIB_SRC  := $(filter-out src/server/main.c,$(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c)))
 # libcorralclient: the ZooKeeper client library (the shell, the bench, tests).
 CLIENT_SRC := $(wildcard src/client/*.c)
@@ -100,5 +100,42 @@ format:
 
 clean:
 	rm -rf build
+
+# make install [PREFIX=/usr/local] [DESTDIR=] [SYSCONFDIR=/etc]: the programs
+# built (corrald; corral and corral-bench when built), the systemd unit with
+# its paths set to PREFIX and SYSCONFDIR, a sample zoo.cfg (an existing one is
+# kept) and the man pages corrald(8) and corral(1).
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= /etc
+BINDIR     := $(PREFIX)/bin
+MANDIR     := $(PREFIX)/share/man
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+INSTALL    ?= install
+
+.PHONY: install check-man
+install: all
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
+	  $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/corral
+	@for p in corrald corral corral-bench; do \
+	  if [ -f $(BUILD)/$$p ]; then \
+	    echo "$(INSTALL) -m 0755 $(BUILD)/$$p $(DESTDIR)$(BINDIR)/$$p"; \
+	    $(INSTALL) -m 0755 $(BUILD)/$$p $(DESTDIR)$(BINDIR)/$$p || exit 1; \
+	  fi; done
+	$(INSTALL) -m 0644 man/corrald.8 $(DESTDIR)$(MANDIR)/man8/corrald.8
+	$(INSTALL) -m 0644 man/corral.1 $(DESTDIR)$(MANDIR)/man1/corral.1
+	sed -e 's|/usr/local/bin/|$(BINDIR)/|g' -e 's|/etc/corral/|$(SYSCONFDIR)/corral/|g' \
+	  contrib/corrald.service > $(DESTDIR)$(UNITDIR)/corrald.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/corrald.service
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/corral/zoo.cfg ]; then \
+	  echo "keeping $(DESTDIR)$(SYSCONFDIR)/corral/zoo.cfg"; \
+	else \
+	  echo "$(INSTALL) -m 0644 contrib/zoo.cfg $(DESTDIR)$(SYSCONFDIR)/corral/zoo.cfg"; \
+	  $(INSTALL) -m 0644 contrib/zoo.cfg $(DESTDIR)$(SYSCONFDIR)/corral/zoo.cfg; \
+	fi
+
+# The man pages format without a warning.
+check-man:
+	@for f in man/corrald.8 man/corral.1; do \
+	  LC_ALL=C.UTF-8 groff -man -Tutf8 -ww -z $$f 2>&1 | grep . && exit 1; done; true
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -2,7 +2,7 @@
 # deps.sh: install the Debian packages corral needs to build (and, with
 # "test", to run its test suite), skipping any that are already present.
 set -e
-BUILD="build-essential pkg-config libuv1-dev zlib1g-dev libssl-dev libedit-dev"
+BUILD="build-essential pkg-config libuv1-dev zlib1g-dev libssl-dev libedit-dev libmicrohttpd-dev libcjson-dev"
 TEST="libcmocka-dev python3 python3-pytest python3-kazoo libzookeeper-mt-dev zookeeper clang libclang-rt-14-dev netcat-openbsd tmux"
 want="$BUILD"
 [ "$1" = "test" ] && want="$BUILD $TEST"

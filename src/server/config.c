@@ -22,6 +22,8 @@
 #define CONFIG_MAX_FILE_BYTES (16u * 1024u * 1024u) /* zoo.cfg, dynamic file */
 #define CONFIG_MAX_MYID_BYTES 4096u
 #define DEFAULT_METRICS_PROVIDER "org.apache.zookeeper.metrics.impl.DefaultMetricsProvider"
+#define PROMETHEUS_METRICS_PROVIDER                                                                \
+    "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider"
 #define SERVER_FORMAT                                                                              \
     "host:port:port[:participant|:observer][;[host:]port] (several host:port:port groups "         \
     "separated by '|' with multiAddress.enabled)"
@@ -1893,11 +1895,12 @@ static int check_file_config(loader_t *ld)
         return -1;
     if (cfg->secure_client_port != 0 && configure_ssl_auth(ld) < 0)
         return -1;
-    if (!streq(cfg->metrics_provider_class_name, DEFAULT_METRICS_PROVIDER)) {
+    if (!streq(cfg->metrics_provider_class_name, DEFAULT_METRICS_PROVIDER) &&
+        !streq(cfg->metrics_provider_class_name, PROMETHEUS_METRICS_PROVIDER)) {
         const struct config_origin *o = origin_of(cfg, field_by_name("metricsProvider.className"));
         warn(cfg,
-             "%s:%d: metricsProvider.className %s is not available; Corral has its own "
-             "metrics (mntr, admin /commands/monitor)",
+             "%s:%d: metricsProvider.className %s is not available; Corral serves ZooKeeper's "
+             "Prometheus provider's /metrics, mntr and the admin /commands/monitor",
              o->file, o->line, cfg->metrics_provider_class_name);
     }
     return 0;

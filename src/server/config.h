@@ -43,8 +43,9 @@
  *     timeouts or limits, and two server.N lines with the same id;
  *   - multiAddress.enabled=true in zoo.cfg also enables "a|b" server lines
  *     (ZooKeeper 3.8 only looks at -Dzookeeper.multiAddress.enabled there);
- *   - metricsProvider.className is recorded but only the default provider
- *     exists (warning otherwise); host names are not resolved here;
+ *   - metricsProvider.className: the default provider and ZooKeeper's
+ *     PrometheusMetricsProvider (served by src/admin) are known, others
+ *     get a warning; host names are not resolved here;
  *   - zoo.cfg bytes are kept as-is (Java reads ISO-8859-1); \uXXXX escapes
  *     become UTF-8;
  *   - nothing is written: ZooKeeper's zoo.cfg.bak (reconfig) is the quorum

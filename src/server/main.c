@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin/admin.h"
 #include "server/server.h"
+#include "server/service.h"
 #include "store/store.h"
 
 static void usage(void)
@@ -61,6 +63,8 @@ static int purge_main(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && service_is_command(argv[1]))
+        return service_main(argc, argv);
     if (argc > 1 && !strcmp(argv[1], "purge"))
         return purge_main(argc, argv);
     if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
@@ -104,7 +108,13 @@ int main(int argc, char **argv)
         rc = 1;
     } else if (server_listen(&srv) != 0) {
         rc = 1;
+    } else if (admin_start(&srv, err, sizeof(err)) != 0) {
+        log_error(&srv.log, "cannot start: %s", err);
+        server_stop(&srv, 1);
+        uv_run(&loop, UV_RUN_DEFAULT);
+        rc = 1;
     } else {
+        service_notify_ready();
         uv_run(&loop, UV_RUN_DEFAULT);
         rc = srv.exit_code;
     }

@@ -2,6 +2,9 @@
  * client port, the periodic timers and signal handling, and teardown. */
 #include "server.h"
 
+#include "admin/admin.h"
+#include "server/service.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +38,8 @@ void server_stop(server_t *s, int exit_code)
         return;
     s->stopping = true;
     s->exit_code = exit_code;
+    service_notify_stopping();
+    admin_stop(s);
     /* Close every connection and the port, write out what the log holds,
      * and let the loop end: the remaining handles are closed by server_free. */
     for (conn_t *c = s->conns; c; c = c->next)
@@ -134,6 +139,7 @@ int server_listen(server_t *s)
 
 void server_free(server_t *s)
 {
+    admin_stop(s);
     /* Close connections (their callbacks free them), then every other
      * handle, and let the callbacks run. */
     for (conn_t *c = s->conns; c; c = c->next)
