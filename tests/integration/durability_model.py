@@ -551,6 +551,9 @@ def parse_log(path):
     the offset where valid entries end."""
     with open(path, "rb") as f:
         data = f.read()
+    if len(data) < 16:
+        # Killed between creating the file and writing its header: no entry.
+        return [], 0
     magic, version = struct.unpack(">ii", data[:8])
     assert magic == LOG_MAGIC and version == 2, (path, magic, version)
     entries = []
