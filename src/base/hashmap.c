@@ -10,17 +10,6 @@ static char tombstone_marker;
 #define TOMBSTONE ((void *)&tombstone_marker)
 
 /* FNV-1a, 64-bit: short keys (paths), good enough spread, no dependencies. */
-uint64_t hash_bytes(const void *p, size_t n)
-{
-    const uint8_t *s = p;
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= s[i];
-        h *= 1099511628211ULL;
-    }
-    return h ^ (h >> 29);
-}
-
 static uint64_t mix64(uint64_t x)
 {
     x ^= x >> 33;
@@ -29,6 +18,20 @@ static uint64_t mix64(uint64_t x)
     x *= 0xc4ceb9fe1a85ec53ULL;
     x ^= x >> 33;
     return x;
+}
+
+/* FNV-1a over the bytes, then a 64-bit finalizer: paths share long prefixes
+ * and differ in their last bytes, which FNV alone spreads poorly into the
+ * low bits the table indexes by. */
+uint64_t hash_bytes(const void *p, size_t n)
+{
+    const uint8_t *s = p;
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= 1099511628211ULL;
+    }
+    return mix64(h);
 }
 
 void strmap_init(strmap_t *m)
@@ -106,6 +109,44 @@ void *strmap_put(strmap_t *m, const char *key, size_t klen, void *value)
     m->slots[i] = (strmap_slot_t){key, (uint32_t)klen, h, value};
     m->used++;
     return NULL;
+}
+
+void *strmap_put_new(strmap_t *m, const char *key, size_t klen, void *value)
+{
+    uint32_t h = (uint32_t)hash_bytes(key, klen);
+    if ((m->used + m->dead + 1) * 10 >= m->cap * 7)
+        str_resize(m, m->cap ? (m->used * 2 >= m->cap ? m->cap * 2 : m->cap) : 16);
+    size_t mask = m->cap - 1;
+    strmap_slot_t *free_slot = NULL;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        strmap_slot_t *s = &m->slots[i];
+        if (!s->key) {
+            if (!free_slot)
+                free_slot = s;
+            break;
+        }
+        if (s->key == TOMBSTONE) {
+            if (!free_slot)
+                free_slot = s;
+            continue;
+        }
+        if (s->hash32 == h && s->klen == klen && memcmp(s->key, key, klen) == 0)
+            return s->value;
+    }
+    if (free_slot->key == TOMBSTONE)
+        m->dead--;
+    *free_slot = (strmap_slot_t){key, (uint32_t)klen, h, value};
+    m->used++;
+    return NULL;
+}
+
+void strmap_reserve(strmap_t *m, size_t n)
+{
+    size_t cap = m->cap ? m->cap : 16;
+    while (n * 10 >= cap * 7)
+        cap *= 2;
+    if (cap != m->cap)
+        str_resize(m, cap);
 }
 
 void *strmap_del(strmap_t *m, const char *key, size_t klen)

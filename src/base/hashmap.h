@@ -31,6 +31,11 @@ void *strmap_get(const strmap_t *m, const char *key, size_t klen);
 /* Insert or replace; returns the previous value or NULL. On replace the
  * stored key pointer becomes `key` too (it must live as long as the entry). */
 void *strmap_put(strmap_t *m, const char *key, size_t klen, void *value);
+/* Insert unless the key is present (one probe); returns the present value,
+ * or NULL when `value` was inserted. */
+void *strmap_put_new(strmap_t *m, const char *key, size_t klen, void *value);
+/* Make room for n entries without resizing. */
+void strmap_reserve(strmap_t *m, size_t n);
 /* Remove; returns the removed value or NULL. */
 void *strmap_del(strmap_t *m, const char *key, size_t klen);
 /* Iterate: start with *pos = 0; returns false at the end. */

@@ -333,7 +333,7 @@ int persist_open(server_t *s, char *err, size_t errlen)
     store_recovery_t rec;
     memset(&rec, 0, sizeof(rec));
     store_replay_t replay = {on_loaded, on_txn, s};
-    int64_t t0 = server_mono_ms(s);
+    uint64_t t0_ns = uv_hrtime(); /* the loop's cached clock does not move here */
     if (store_recover(&s->dirs, &opts, &s->tree, &rec, &replay, &e) != 0) {
         snprintf(err, errlen, "recovery failed: %s", e.msg);
         store_recovery_free(&rec);
@@ -352,7 +352,7 @@ int persist_open(server_t *s, char *err, size_t errlen)
              "sessions",
              rec.have_snapshot ? "snapshot " : "an empty tree",
              rec.have_snapshot ? rec.snapshot_path : "", (unsigned long long)rec.txns_replayed,
-             (long long)(server_mono_ms(s) - t0), (unsigned long long)s->last_zxid,
+             (long long)((uv_hrtime() - t0_ns) / 1000000), (unsigned long long)s->last_zxid,
              (unsigned long long)s->tree.node_count, session_count(&s->sessions));
     kill_dead_sessions(s);
     bool need_snapshot = !rec.have_snapshot;

@@ -630,6 +630,9 @@ int snapshot_read_mem(const uint8_t *p, size_t len, const char *name, bool exten
     info->zxid = -1;
     info->stream_bytes = len;
     tree_init(t, extended_types);
+    /* A node takes at least ~80 bytes in the stream (path, data length, ACL
+     * index, 60-byte StatPersisted): size the index once, no rehashing. */
+    tree_reserve(t, len / 80);
     u64map_t by_index;
     u64map_init(&by_index);
     acl_holds_t holds = {0};

@@ -26,10 +26,14 @@ static void acl_fill(tree_acl_t *a, const zk_acl_ref_t *v, int32_t n)
     }
 }
 
+/* One allocation holds the node and its path. */
 static znode_t *node_new(const char *path, size_t len)
 {
-    znode_t *n = xcalloc(1, sizeof(*n));
-    n->path = xstrndup(path, len);
+    znode_t *n = xmalloc(sizeof(*n) + len + 1);
+    memset(n, 0, sizeof(*n));
+    n->path = (char *)(n + 1);
+    memcpy(n->path, path, len);
+    n->path[len] = '\0';
     n->path_len = (uint32_t)len;
     const char *slash = len ? memrchr(path, '/', len) : NULL;
     n->name_off = slash ? (uint32_t)(slash - path + 1) : 0;
@@ -129,7 +133,6 @@ void tree_free(tree_t *t)
         znode_t *n = v;
         free(n->kids);
         free(n->data);
-        free(n->path);
         free(n);
     }
     pos = 0;
@@ -232,9 +235,11 @@ znode_t *tree_add(tree_t *t, znode_t *parent, const char *path, size_t len, cons
                   int32_t data_len, tree_acl_t *acl, int64_t ephemeral_owner, int64_t zxid,
                   int64_t time_ms)
 {
-    if (strmap_get(&t->nodes, path, len))
-        return NULL;
     znode_t *n = node_new(path, len);
+    if (strmap_put_new(&t->nodes, n->path, n->path_len, n)) {
+        free(n);
+        return NULL;
+    }
     if (data_len >= 0) {
         n->data = xmalloc((size_t)data_len);
         if (data_len)
@@ -246,7 +251,6 @@ znode_t *tree_add(tree_t *t, znode_t *parent, const char *path, size_t len, cons
     n->ephemeral_owner = ephemeral_owner;
     n->acl = acl;
     tree_acl_ref(acl);
-    strmap_put(&t->nodes, n->path, n->path_len, n);
     link_child(parent, n);
     t->node_count++;
     t->data_bytes += len + (size_t)(data_len > 0 ? data_len : 0);
@@ -283,7 +287,6 @@ void tree_remove(tree_t *t, znode_t *n)
     tree_acl_unref(t, n->acl);
     free(n->kids);
     free(n->data);
-    free(n->path);
     free(n);
 }
 
@@ -359,6 +362,11 @@ static void count_node(void *ctx, const znode_t *node)
 {
     (void)node;
     (*(uint64_t *)ctx)++;
+}
+
+void tree_reserve(tree_t *t, size_t nodes)
+{
+    strmap_reserve(&t->nodes, nodes);
 }
 
 uint64_t tree_count_descendants(const znode_t *n)

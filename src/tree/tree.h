@@ -62,6 +62,8 @@ typedef struct tree {
 } tree_t;
 
 void tree_init(tree_t *t, bool extended_types);
+/* Size the path index for about `nodes` znodes (before a bulk load). */
+void tree_reserve(tree_t *t, size_t nodes);
 void tree_free(tree_t *t);
 
 znode_t *tree_get(const tree_t *t, const char *path, size_t len);
