@@ -2,6 +2,8 @@
 #include "log.h"
 
 #include <stdarg.h>
+#include <string.h>
+#include <strings.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -43,4 +45,52 @@ void log_write(const logger_t *lg, log_level_t level, const char *fmt, ...)
 void log_flush(const logger_t *lg)
 {
     fflush(lg && lg->out ? lg->out : stderr);
+}
+
+int log_open_file(logger_t *lg, const char *path)
+{
+    FILE *f = fopen(path, "a");
+    if (!f)
+        return -1;
+    if (lg->out)
+        fclose(lg->out);
+    lg->out = f;
+    snprintf(lg->path, sizeof(lg->path), "%s", path);
+    return 0;
+}
+
+int log_reopen(logger_t *lg)
+{
+    if (!lg->path[0])
+        return 0;
+    FILE *f = fopen(lg->path, "a");
+    if (!f)
+        return -1; /* keep writing to the old file rather than lose lines */
+    fclose(lg->out);
+    lg->out = f;
+    return 0;
+}
+
+void log_close(logger_t *lg)
+{
+    if (lg->out)
+        fclose(lg->out);
+    lg->out = NULL;
+    lg->path[0] = '\0';
+}
+
+bool log_parse_level(const char *s, log_level_t *out)
+{
+    static const struct {
+        const char *name;
+        log_level_t level;
+    } names[] = {{"TRACE", LOG_DEBUG}, {"DEBUG", LOG_DEBUG}, {"INFO", LOG_INFO},
+                 {"WARN", LOG_WARN},   {"ERROR", LOG_ERROR}, {"FATAL", LOG_ERROR}};
+    size_t n = strcspn(s, ", ");
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strlen(names[i].name) == n && strncasecmp(s, names[i].name, n) == 0) {
+            *out = names[i].level;
+            return true;
+        }
+    return false;
 }

@@ -11,9 +11,19 @@ typedef enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR } log_leve
 
 typedef struct logger {
     log_level_t level;
-    FILE *out;     /* NULL means stderr */
-    bool buffered; /* leave flushing to log_flush (once per event-loop turn) */
+    FILE *out;       /* NULL means stderr */
+    bool buffered;   /* leave flushing to log_flush (once per event-loop turn) */
+    char path[4096]; /* the log file, "" for stderr */
 } logger_t;
+
+/* Send the log to a file (appending); -1 with errno if it cannot be opened. */
+int log_open_file(logger_t *lg, const char *path);
+/* Reopen the file by name (after logrotate moved it); no-op for stderr. */
+int log_reopen(logger_t *lg);
+void log_close(logger_t *lg);
+/* "DEBUG", "INFO", "WARN", "ERROR" (case-insensitive prefix of a log4j level
+ * list such as "INFO,CONSOLE"); false if unknown. */
+bool log_parse_level(const char *s, log_level_t *out);
 
 /* Write out buffered lines (the server calls it once per loop turn). */
 void log_flush(const logger_t *lg);

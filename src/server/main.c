@@ -1,5 +1,6 @@
 /* main: corrald's entry point — load the configuration (zoo.cfg, -D flags,
  * JVMFLAGS), start a standalone server and run its event loop. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,31 @@ static int purge_main(int argc, char **argv)
     return 0;
 }
 
+/* ZooKeeper's log settings, as zkServer.sh passes them: the level from
+ * zookeeper.root.logger ("INFO,CONSOLE"), and a file when it names a file
+ * appender (ROLLINGFILE) or zookeeper.log.file is given, in
+ * zookeeper.log.dir (default "."). SIGHUP reopens the file (logrotate). */
+static int setup_logging(server_t *srv)
+{
+    const char *root = config_prop(&srv->cfg, "zookeeper.root.logger");
+    if (root && !log_parse_level(root, &srv->log.level))
+        log_warn(&srv->log, "zookeeper.root.logger=%s: unknown level, using INFO", root);
+    const char *dir = config_prop(&srv->cfg, "zookeeper.log.dir");
+    const char *file = config_prop(&srv->cfg, "zookeeper.log.file");
+    bool to_file = file || (root && strstr(root, "FILE"));
+    if (!to_file)
+        return 0;
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", dir ? dir : ".", file ? file : "zookeeper.log");
+    if (log_open_file(&srv->log, path) != 0) {
+        log_error(&srv->log,
+                  "cannot open the log file %s (zookeeper.log.dir/zookeeper.log.file): %s", path,
+                  strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && service_is_command(argv[1]))
@@ -81,6 +107,10 @@ int main(int argc, char **argv)
     srv.log.buffered = true;
     if (config_load(&srv.cfg, argc, argv, NULL, err, sizeof(err)) != 0) {
         log_error(&srv.log, "invalid configuration: %s", err);
+        config_free(&srv.cfg);
+        return 2;
+    }
+    if (setup_logging(&srv) != 0) {
         config_free(&srv.cfg);
         return 2;
     }
@@ -122,5 +152,6 @@ int main(int argc, char **argv)
     uv_loop_close(&loop);
     config_free(&srv.cfg);
     log_info(&srv.log, "corrald stopped");
+    log_close(&srv.log);
     return rc;
 }

@@ -5,6 +5,7 @@
 #include "admin/admin.h"
 #include "server/service.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,9 +52,21 @@ void server_stop(server_t *s, int exit_code)
     uv_timer_stop(&s->purge_timer);
     uv_signal_stop(&s->sig_term);
     uv_signal_stop(&s->sig_int);
+    uv_signal_stop(&s->sig_hup);
     uv_prepare_stop(&s->flush_prepare);
     persist_close(s);
     uv_signal_stop(&s->sig_chld);
+}
+
+static void on_hup(uv_signal_t *sig, int signum)
+{
+    server_t *s = sig->data;
+    (void)signum;
+    if (log_reopen(&s->log) != 0)
+        log_warn(&s->log, "SIGHUP: cannot reopen the log file %s: %s; still writing to the old one",
+                 s->log.path, strerror(errno));
+    else if (s->log.path[0])
+        log_info(&s->log, "SIGHUP: reopened the log file %s", s->log.path);
 }
 
 static void on_signal(uv_signal_t *sig, int signum)
@@ -85,6 +98,8 @@ int server_init(server_t *s, uv_loop_t *loop)
     s->sig_term.data = s;
     uv_signal_init(loop, &s->sig_int);
     s->sig_int.data = s;
+    uv_signal_init(loop, &s->sig_hup);
+    s->sig_hup.data = s;
     return 0;
 }
 
@@ -134,6 +149,7 @@ int server_listen(server_t *s)
     s->sig_term.data = s;
     uv_signal_start(&s->sig_term, on_signal, SIGTERM);
     uv_signal_start(&s->sig_int, on_signal, SIGINT);
+    uv_signal_start(&s->sig_hup, on_hup, SIGHUP);
     return 0;
 }
 

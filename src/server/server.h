@@ -135,7 +135,7 @@ struct server {
     uv_tcp_t listener;
     uv_timer_t tick_timer;
     uv_timer_t container_timer;
-    uv_signal_t sig_term, sig_int;
+    uv_signal_t sig_term, sig_int, sig_hup;
     uv_prepare_t flush_prepare; /* writes every dirty connection once per loop turn */
     conn_t **dirty;
     size_t ndirty, dirty_cap;

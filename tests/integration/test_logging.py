@@ -1,0 +1,73 @@
+"""Logging as operators configure ZooKeeper's: a log file in
+zookeeper.log.dir, the level from zookeeper.root.logger, and SIGHUP
+reopening the file after logrotate moved it."""
+import os
+import signal
+import time
+
+from kazoo.client import KazooClient
+
+
+def _wait_for(path, text, timeout=10.0):
+    """Wait until `text` appears in the file (written once per loop turn)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if os.path.exists(path):
+            with open(path, errors="replace") as f:
+                if text in f.read():
+                    return True
+        time.sleep(0.02)
+    return False
+
+
+def test_log_file_and_sighup_reopen(corrald_factory, tmp_path):
+    logdir = tmp_path / "logs"
+    logdir.mkdir()
+    srv = corrald_factory(props={"zookeeper.log.dir": str(logdir),
+                                 "zookeeper.log.file": "corral.log"})
+    path = str(logdir / "corral.log")
+    assert _wait_for(path, "binding to port 127.0.0.1:%d" % srv.port)
+
+    os.rename(path, path + ".1")          # what logrotate does
+    srv.proc.send_signal(signal.SIGHUP)
+    assert _wait_for(path, "SIGHUP: reopened the log file %s" % path)
+
+    zk = KazooClient(hosts=srv.hosts)
+    zk.start(timeout=10)
+    sid = zk.client_id[0]
+    zk.stop()
+    zk.close()
+    assert _wait_for(path, "established session 0x%x" % sid)
+    with open(path + ".1") as f:
+        assert "established session" not in f.read()
+    assert srv.alive()
+
+
+def test_root_logger_level_warn_hides_info(corrald_factory, tmp_path):
+    srv = corrald_factory(props={"zookeeper.log.dir": str(tmp_path),
+                                 "zookeeper.log.file": "warn.log",
+                                 "zookeeper.root.logger": "WARN,ROLLINGFILE"})
+    zk = KazooClient(hosts=srv.hosts)
+    zk.start(timeout=10)
+    zk.stop()
+    zk.close()
+    srv.stop()
+    with open(tmp_path / "warn.log") as f:
+        text = f.read()
+    assert "[INFO ]" not in text
+    assert "established session" not in text
+
+
+def test_unwritable_log_dir_is_refused(corrald_factory, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    srv = corrald_factory(props={"zookeeper.log.dir": str(blocker),
+                                 "zookeeper.root.logger": "INFO,ROLLINGFILE"}, start=False)
+    try:
+        srv.start(attempts=1)
+    except Exception:
+        pass
+    if srv.proc is not None:
+        srv.proc.wait(timeout=10)
+        assert srv.proc.returncode == 2
+    assert "cannot open the log file %s/zookeeper.log" % blocker in srv.read_log()
