@@ -17,10 +17,10 @@
  * say no more than srvr, srvr itself (always allowed). */
 static const admin_cmd_t COMMANDS[] = {
     {{"connection_stat_reset", "crst"}, "crst", true, 0, cmd_connection_stat_reset},
-    {{"configuration", "conf", "config"}, "conf", true, 0, cmd_configuration},
+    {{"configuration", "conf", "config"}, "conf", true, VIEW_DIR_SIZES, cmd_configuration},
     {{"connections", "cons"}, "cons", true, 0, cmd_connections},
     {{"hash"}, "hash", true, 0, cmd_hash},
-    {{"dirs"}, "dirs", true, 0, cmd_dirs},
+    {{"dirs"}, "dirs", true, VIEW_DIR_SIZES, cmd_dirs},
     {{"dump"}, "dump", true, VIEW_DUMP, cmd_dump},
     {{"environment", "env", "envi"}, "envi", false, 0, cmd_environment},
     {{"get_trace_mask", "gtmk"}, "gtmk", false, 0, cmd_get_trace_mask},

@@ -213,7 +213,7 @@ void conn_reply_end(conn_t *c, size_t start)
     int64_t size = (int64_t)(c->out.len - start);
     m->response_bytes += size;
     m->last_response_size = size;
-    if (m->min_response_size == 0 || size < m->min_response_size)
+    if (m->min_response_size < 0 || size < m->min_response_size)
         m->min_response_size = size;
     if (size > m->max_response_size)
         m->max_response_size = size;

@@ -11,8 +11,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+
+/* Bytes in the regular files of a directory (the `dirs` and `conf` sizes). */
+static int64_t dir_bytes(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d)
+        return 0;
+    int64_t total = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        struct stat st;
+        if (fstatat(dirfd(d), e->d_name, &st, 0) == 0 && S_ISREG(st.st_mode))
+            total += (int64_t)st.st_size;
+    }
+    closedir(d);
+    return total;
+}
 
 static int64_t count_open_fds(void)
 {
@@ -290,8 +308,12 @@ void server_view_fill(server_t *s, server_view_t *sv, unsigned parts)
     v->max_fd_count = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (int64_t)rl.rlim_cur : -1;
     v->uptime_ms = server_mono_ms(s) - s->start_mono_ms;
 
+    if (parts & VIEW_DIR_SIZES) {
+        v->datadir_size = dir_bytes(s->dirs.snap_dir);
+        v->logdir_size = dir_bytes(s->dirs.log_dir);
+    }
     buf_init(&sv->conf);
-    config_dump(&s->cfg, 0, 0, &sv->conf);
+    config_dump(&s->cfg, (uint64_t)v->datadir_size, (uint64_t)v->logdir_size, &sv->conf);
     buf_append(&sv->conf, "", 1);
     v->conf_text = (const char *)sv->conf.data;
     fill_env(&v->env, &sv->uts, sv->host, sizeof(sv->host), sv->cwd, sizeof(sv->cwd));
@@ -341,10 +363,11 @@ void server_answer_fourlw(conn_t *c, fourlw_cmd_t cmd)
         jr_init(&r, c->in.data + 4, 8);
         s->trace_mask = jr_long(&r);
     }
-    unsigned parts = cmd == FOURLW_WCHC   ? VIEW_WATCHES_BY_SESSION
-                     : cmd == FOURLW_WCHP ? VIEW_WATCHES_BY_PATH
-                     : cmd == FOURLW_DUMP ? VIEW_DUMP
-                                          : 0;
+    unsigned parts = cmd == FOURLW_WCHC                         ? VIEW_WATCHES_BY_SESSION
+                     : cmd == FOURLW_WCHP                       ? VIEW_WATCHES_BY_PATH
+                     : cmd == FOURLW_DUMP                       ? VIEW_DUMP
+                     : cmd == FOURLW_DIRS || cmd == FOURLW_CONF ? VIEW_DIR_SIZES
+                                                                : 0;
     server_view_t *sv = xmalloc(sizeof(*sv));
     server_view_fill(s, sv, parts);
     fourlw_render(cmd, &sv->v, out);

@@ -87,6 +87,9 @@ int server_init(server_t *s, uv_loop_t *loop)
     strmap_init(&s->conns_per_ip);
     s->container_minute_start_ms = s->start_mono_ms;
     s->trace_mask = 306;
+    /* ZooKeeper reports -1 until the first response. */
+    s->metrics.last_response_size = s->metrics.min_response_size = s->metrics.max_response_size =
+        -1;
 
     uv_timer_init(loop, &s->tick_timer);
     s->tick_timer.data = s;

@@ -36,6 +36,7 @@ typedef struct server_view {
 #define VIEW_WATCHES_BY_SESSION 1u
 #define VIEW_WATCHES_BY_PATH 2u
 #define VIEW_DUMP 4u
+#define VIEW_DIR_SIZES 8u /* bytes in the snapshot and log directories */
 
 void server_view_fill(struct server *s, server_view_t *sv, unsigned parts);
 void server_view_free(server_view_t *sv);
