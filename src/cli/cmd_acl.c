@@ -7,15 +7,6 @@
 #include "cli/opts.h"
 #include "cli/shell.h"
 
-static bool parse(const opt_spec_t *spec, int argc, char **argv, opt_result_t *r)
-{
-    if (opts_parse(spec, argc, argv, r))
-        return true;
-    sh_fail("%s", r->error);
-    opts_free(r);
-    return false;
-}
-
 /* ---- AclParser -------------------------------------------------------------------- */
 
 static int32_t perm_from_string(const char *s)
@@ -39,8 +30,7 @@ static int32_t perm_from_string(const char *s)
             perm |= ZK_PERM_ADMIN;
             break;
         default:
-            fflush(stdout);
-            fprintf(stderr, "Unknown perm type: %c\n", *s);
+            sh_note("Unknown perm type: %c", *s);
             break;
         }
     }
@@ -64,8 +54,7 @@ int sh_parse_acl(const char *s, zkc_acl_t **out)
         char *a = xstrndup(p, (size_t)(e - p));
         char *c1 = strchr(a, ':'), *c2 = strrchr(a, ':');
         if (!c1 || c1 == c2) {
-            fflush(stdout);
-            fprintf(stderr, "%s does not have the form scheme:id:perm\n", a);
+            sh_note("%s does not have the form scheme:id:perm", a);
         } else {
             if (count == cap) {
                 cap *= 2;
@@ -118,19 +107,13 @@ static const opt_spec_t getacl_spec = {{{"s", false, "stats", false}}, 1, false}
 int cmd_get_acl(shell_t *sh, int argc, char **argv)
 {
     opt_result_t r;
-    if (!parse(&getacl_spec, argc, argv, &r))
+    if (!sh_parse_path(&getacl_spec, argc, argv, "getAcl [-s] path", &r))
         return 1;
-    int status = 1;
-    if (r.nargs < 2) {
-        sh_fail("getAcl [-s] path");
-        goto out;
-    }
     const char *path = r.args[1];
-    if (!sh_path_ok(path, false))
-        goto out;
     zkc_call_t call = {0};
     int err = sh_wait(sh, zkc_get_acl(sh->zk, path, zkc_call_done, &call), &call);
-    if (err == ZOK) {
+    int status = sh_zk_status(err, path);
+    if (status == 0) {
         for (int32_t i = 0; i < call.res.n_acl; i++) {
             /* acl.getId() + ": " + perms; Id.toString() is a jute CSV record */
             char perms[8];
@@ -140,14 +123,9 @@ int cmd_get_acl(shell_t *sh, int argc, char **argv)
             sh_print_csv_string(stdout, call.res.acl[i].id);
             printf("\n: %s\n", perms);
         }
-        if (opts_has(&getacl_spec, &r, "s"))
-            sh_print_stat(stdout, &call.res.stat);
-        status = 0;
-    } else {
-        sh_fail_zk(err, path);
+        sh_print_stat_opt(&getacl_spec, &r, &call.res.stat);
     }
     zkc_result_free(&call.res);
-out:
     opts_free(&r);
     return status;
 }
@@ -163,13 +141,12 @@ static int set_acl_tree(shell_t *sh, const char *path, const zkc_acl_t *acl, int
                         int32_t version)
 {
     zkc_call_t call = {0};
-    int err =
-        sh_wait(sh, zkc_set_acl(sh->zk, path, acl, nacl, version, zkc_call_done, &call), &call);
+    int err = sh_wait_discard(
+        sh, zkc_set_acl(sh->zk, path, acl, nacl, version, zkc_call_done, &call), &call);
     if (err != ZOK) {
         char buf[512];
         fputs(zkc_error_message(err, path, buf, sizeof buf), stdout);
     }
-    zkc_result_free(&call.res);
     return ZOK;
 }
 
@@ -188,20 +165,10 @@ static int visit_children(shell_t *sh, const char *path, const zkc_acl_t *acl, i
     call.res.children = NULL;
     call.res.n_children = 0;
     zkc_result_free(&call.res);
-    for (int32_t i = 1; i < n; i++) /* Collections.sort */
-        for (int32_t k = i; k > 0 && strcmp(kids[k - 1], kids[k]) > 0; k--) {
-            char *t = kids[k];
-            kids[k] = kids[k - 1];
-            kids[k - 1] = t;
-        }
-    bool root = strcmp(path, "/") == 0;
+    sh_sort_strings(kids, n); /* Collections.sort */
     char **full = xcalloc((size_t)n + 1, sizeof(char *));
     for (int32_t i = 0; i < n; i++) {
-        buf_t b;
-        buf_init(&b);
-        buf_printf(&b, "%s%s%s", path, root ? "" : "/", kids[i]);
-        buf_append(&b, "", 1);
-        full[i] = (char *)b.data;
+        full[i] = sh_child_path(path, kids[i]);
         set_acl_tree(sh, full[i], acl, nacl, version);
     }
     for (int32_t i = 0; i < n && err == ZOK; i++)
@@ -218,15 +185,11 @@ static int visit_children(shell_t *sh, const char *path, const zkc_acl_t *acl, i
 int cmd_set_acl(shell_t *sh, int argc, char **argv)
 {
     opt_result_t r;
-    if (!parse(&setacl_spec, argc, argv, &r))
+    if (!sh_parse_usage(&setacl_spec, argc, argv, 3, "setAcl [-s] [-v version] [-R] path acl", &r))
         return 1;
     int status = 1;
     zkc_acl_t *acl = NULL;
     int nacl = 0;
-    if (r.nargs < 3) {
-        sh_fail("setAcl [-s] [-v version] [-R] path acl");
-        goto out;
-    }
     const char *path = r.args[1];
     nacl = sh_parse_acl(r.args[2], &acl);
     int32_t version = -1;
@@ -245,8 +208,7 @@ int cmd_set_acl(shell_t *sh, int argc, char **argv)
     int err;
     if (opts_has(&setacl_spec, &r, "R")) {
         zkc_call_t call = {0};
-        err = sh_wait(sh, zkc_get_data(sh->zk, path, false, zkc_call_done, &call), &call);
-        zkc_result_free(&call.res);
+        err = sh_wait_discard(sh, zkc_get_data(sh->zk, path, false, zkc_call_done, &call), &call);
         if (err == ZOK) {
             set_acl_tree(sh, path, acl, nacl, version);
             err = visit_children(sh, path, acl, nacl, version);
@@ -260,11 +222,11 @@ int cmd_set_acl(shell_t *sh, int argc, char **argv)
             sh_fail_zk(err, NULL); /* validateACL: no path */
             goto out;
         }
-        if (err == ZOK && opts_has(&setacl_spec, &r, "s"))
-            sh_print_stat(stdout, &call.res.stat);
+        if (err == ZOK)
+            sh_print_stat_opt(&setacl_spec, &r, &call.res.stat);
         zkc_result_free(&call.res);
     }
-    status = err == ZOK ? 0 : sh_fail_zk(err, path);
+    status = sh_zk_status(err, path);
 out:
     sh_free_acl(acl, nacl);
     opts_free(&r);
@@ -275,14 +237,9 @@ out:
 
 int cmd_addauth(shell_t *sh, int argc, char **argv)
 {
-    static const opt_spec_t none = {{{0}}, 0, false};
     opt_result_t r;
-    if (!parse(&none, argc, argv, &r))
+    if (!sh_parse_usage(&opts_none, argc, argv, 2, "addauth scheme auth", &r))
         return 1;
-    if (r.nargs < 2) {
-        opts_free(&r);
-        return sh_fail("addauth scheme auth");
-    }
     const char *auth = r.nargs >= 3 ? r.args[2] : NULL;
     /* Asynchronous, as ZooKeeper.addAuthInfo: a rejection shows up as an
      * AuthFailed event. */

@@ -14,15 +14,6 @@
 #define CORRAL_BUILD_DATE "unknown"
 #endif
 
-static bool parse(const opt_spec_t *spec, int argc, char **argv, opt_result_t *r)
-{
-    if (opts_parse(spec, argc, argv, r))
-        return true;
-    sh_fail("%s", r->error);
-    opts_free(r);
-    return false;
-}
-
 static void lower(char *s)
 {
     for (; s && *s; s++)
@@ -80,25 +71,20 @@ static void print_client_config(const char *data, int32_t len)
 int cmd_config(shell_t *sh, int argc, char **argv)
 {
     opt_result_t r;
-    if (!parse(&config_spec, argc, argv, &r))
+    if (!sh_parse(&config_spec, argc, argv, &r))
         return 1;
     zkc_call_t call = {0};
     int err = sh_wait(
         sh, zkc_get_config(sh->zk, opts_has(&config_spec, &r, "w"), zkc_call_done, &call), &call);
-    int status = 0;
-    if (err == ZOK) {
-        const char *d = call.res.data_len < 0 ? "null" : (const char *)call.res.data;
-        int32_t n = call.res.data_len < 0 ? 4 : call.res.data_len;
-        if (opts_has(&config_spec, &r, "c")) {
-            print_client_config(d, n);
-        } else {
-            sh_print_java_string(stdout, d, n);
-            fputc('\n', stdout);
-        }
-        if (opts_has(&config_spec, &r, "s"))
-            sh_print_stat(stdout, &call.res.stat);
-    } else {
-        status = sh_fail_zk(err, "/zookeeper/config");
+    int status = sh_zk_status(err, "/zookeeper/config");
+    if (status == 0) {
+        if (!opts_has(&config_spec, &r, "c"))
+            sh_print_data(stdout, call.res.data, call.res.data_len);
+        else if (call.res.data_len < 0)
+            print_client_config("null", 4);
+        else
+            print_client_config((const char *)call.res.data, call.res.data_len);
+        sh_print_stat_opt(&config_spec, &r, &call.res.stat);
     }
     zkc_result_free(&call.res);
     opts_free(&r);
@@ -146,7 +132,7 @@ static char *read_members(const char *file, char *err, size_t err_len)
 int cmd_reconfig(shell_t *sh, int argc, char **argv)
 {
     opt_result_t r;
-    if (!parse(&reconfig_spec, argc, argv, &r))
+    if (!sh_parse(&reconfig_spec, argc, argv, &r))
         return 1;
     int status = 1;
     char *joining = NULL, *leaving = NULL, *members = NULL;
@@ -201,8 +187,7 @@ int cmd_reconfig(shell_t *sh, int argc, char **argv)
         printf("Committed new configuration:\n");
         sh_print_java_string(stdout, call.res.data, call.res.data_len);
         fputc('\n', stdout);
-        if (opts_has(&reconfig_spec, &r, "s"))
-            sh_print_stat(stdout, &call.res.stat);
+        sh_print_stat_opt(&reconfig_spec, &r, &call.res.stat);
         status = 0;
     } else {
         sh_fail_zk(err, NULL);
@@ -250,7 +235,7 @@ int cmd_add_watch(shell_t *sh, int argc, char **argv)
                                "[PERSISTENT, PERSISTENT_RECURSIVE] - default is "
                                "PERSISTENT_RECURSIVE";
     opt_result_t r;
-    if (!parse(&addwatch_spec, argc, argv, &r))
+    if (!sh_parse(&addwatch_spec, argc, argv, &r))
         return 1;
     int status = 1;
     if (r.nargs != 2) {
@@ -280,9 +265,8 @@ int cmd_add_watch(shell_t *sh, int argc, char **argv)
     if (!sh_path_ok(path, false)) /* zkCli dies of the IllegalArgumentException */
         goto out;
     zkc_call_t call = {0};
-    int err = sh_wait(sh, zkc_add_watch(sh->zk, path, mode, zkc_call_done, &call), &call);
-    status = err == ZOK ? 0 : sh_fail_zk(err, path);
-    zkc_result_free(&call.res);
+    status = sh_zk_status(
+        sh_wait_discard(sh, zkc_add_watch(sh->zk, path, mode, zkc_call_done, &call), &call), path);
 out:
     opts_free(&r);
     return status;
@@ -299,29 +283,20 @@ static const opt_spec_t removewatches_spec = {
 int cmd_remove_watches(shell_t *sh, int argc, char **argv)
 {
     opt_result_t r;
-    if (!parse(&removewatches_spec, argc, argv, &r))
+    if (!sh_parse_path(&removewatches_spec, argc, argv, "removewatches path [-c|-d|-a] [-l]", &r))
         return 1;
-    int status = 1;
-    if (r.nargs < 2) {
-        sh_fail("removewatches path [-c|-d|-a] [-l]");
-        goto out;
-    }
     const char *path = r.args[1];
     int32_t type = ZWT_ANY;
     if (opts_has(&removewatches_spec, &r, "c"))
         type = ZWT_CHILDREN;
     else if (opts_has(&removewatches_spec, &r, "d"))
         type = ZWT_DATA;
-    if (!sh_path_ok(path, false))
-        goto out;
+    bool local = opts_has(&removewatches_spec, &r, "l");
     zkc_call_t call = {0};
-    int err = sh_wait(sh,
-                      zkc_remove_watches(sh->zk, path, type, opts_has(&removewatches_spec, &r, "l"),
-                                         zkc_call_done, &call),
-                      &call);
-    status = err == ZOK ? 0 : sh_fail_zk(err, path);
-    zkc_result_free(&call.res);
-out:
+    int status = sh_zk_status(
+        sh_wait_discard(sh, zkc_remove_watches(sh->zk, path, type, local, zkc_call_done, &call),
+                        &call),
+        path);
     opts_free(&r);
     return status;
 }

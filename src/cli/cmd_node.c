@@ -2,7 +2,6 @@
  * stat, ls (ls2), sync, getAllChildrenNumber, getEphemerals — each as the
  * matching zkCli 3.8 CliCommand: same parse checks, same texts, same
  * streams. */
-#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,60 +9,6 @@
 #include "base/buf.h"
 #include "cli/opts.h"
 #include "cli/shell.h"
-
-/* Parse with `spec`; print the CliParseException and return false on error. */
-static bool parse(const opt_spec_t *spec, int argc, char **argv, opt_result_t *r)
-{
-    if (opts_parse(spec, argc, argv, r))
-        return true;
-    sh_fail("%s", r->error);
-    opts_free(r);
-    return false;
-}
-
-/* Integer.parseInt / Long.parseLong (decimal, optional sign). */
-static bool parse_long(const char *s, long long lo, long long hi, long long *out)
-{
-    if (!s || !*s)
-        return false;
-    const char *p = s;
-    if (*p == '+' || *p == '-')
-        p++;
-    if (!*p)
-        return false;
-    for (const char *q = p; *q; q++)
-        if (*q < '0' || *q > '9')
-            return false;
-    errno = 0;
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    if (errno || *end || v < lo || v > hi)
-        return false;
-    *out = v;
-    return true;
-}
-
-static bool parse_int(const char *s, int32_t *out)
-{
-    long long v;
-    if (!parse_long(s, INT32_MIN, INT32_MAX, &v))
-        return false;
-    *out = (int32_t)v;
-    return true;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Java's String.compareTo orders by UTF-16 units; for the BMP that is the
- * UTF-8 byte order except around surrogates, which paths cannot contain. */
-static void sort_strings(char **v, int32_t n)
-{
-    if (n > 1)
-        qsort(v, (size_t)n, sizeof(char *), cmp_str);
-}
 
 /* ---- create ---------------------------------------------------------------------------- */
 
@@ -77,15 +22,12 @@ static const opt_spec_t create_spec = {{{"e", false, "ephemeral", false},
 int cmd_create(shell_t *sh, int argc, char **argv)
 {
     opt_result_t r;
-    if (!parse(&create_spec, argc, argv, &r))
+    if (!sh_parse_usage(&create_spec, argc, argv, 2,
+                        "create [-s] [-e] [-c] [-t ttl] path [data] [acl]", &r))
         return 1;
     int status = 1;
     zkc_acl_t *acl = NULL;
     int nacl = 0;
-    if (r.nargs < 2) {
-        sh_fail("create [-s] [-e] [-c] [-t ttl] path [data] [acl]");
-        goto out;
-    }
     bool e = opts_has(&create_spec, &r, "e"), s = opts_has(&create_spec, &r, "s");
     bool c = opts_has(&create_spec, &r, "c"), t = opts_has(&create_spec, &r, "t");
     if (c && (e || s)) {
@@ -94,7 +36,7 @@ int cmd_create(shell_t *sh, int argc, char **argv)
         goto out;
     }
     long long ttl = 0;
-    if (t && !parse_long(opts_value(&create_spec, &r, "t"), LLONG_MIN, LLONG_MAX, &ttl)) {
+    if (t && !sh_parse_long(opts_value(&create_spec, &r, "t"), LLONG_MIN, LLONG_MAX, &ttl)) {
         sh_fail("-t argument must be a long value");
         goto out;
     }
@@ -135,8 +77,7 @@ int cmd_create(shell_t *sh, int argc, char **argv)
     if (!sh_path_ok(path, seq))
         goto out;
     if (nacl == 0) { /* ZooKeeper.validateACL, no path in the exception */
-        fflush(stdout);
-        fprintf(stderr, "KeeperErrorCode = InvalidACL\n");
+        sh_note("KeeperErrorCode = InvalidACL");
         sh_fail("Acl is not valid : null");
         goto out;
     }
@@ -146,17 +87,14 @@ int cmd_create(shell_t *sh, int argc, char **argv)
                                  nacl, mode, ttl, zkc_call_done, &call),
                       &call);
     if (err == ZOK) {
-        fflush(stdout);
-        fprintf(stderr, "Created %s\n", call.res.path ? call.res.path : path);
+        sh_note("Created %s", call.res.path ? call.res.path : path);
         status = 0;
     } else {
         if (err == ZEPHEMERALONLOCALSESSION) {
-            fflush(stdout);
-            fprintf(stderr, "Unable to create ephemeral node on a local session\n");
+            sh_note("Unable to create ephemeral node on a local session");
         } else if (err == ZINVALIDACL) {
             char buf[300];
-            fflush(stdout);
-            fprintf(stderr, "%s\n", zkc_error_message(err, path, buf, sizeof buf));
+            sh_note("%s", zkc_error_message(err, path, buf, sizeof buf));
         }
         sh_fail_zk(err, path);
     }
@@ -174,25 +112,20 @@ static const opt_spec_t delete_spec = {{{"v", true, "version", false}}, 1, false
 int cmd_delete(shell_t *sh, int argc, char **argv)
 {
     opt_result_t r;
-    if (!parse(&delete_spec, argc, argv, &r))
+    if (!sh_parse_usage(&delete_spec, argc, argv, 2, "delete [-v version] path", &r))
         return 1;
     int status = 1;
-    if (r.nargs < 2) {
-        sh_fail("delete [-v version] path");
-        goto out;
-    }
     if (r.nargs > 2) { /* retainCompatibility: "delete path version" */
-        fflush(stdout);
-        fprintf(stderr, "'delete path [version]' has been deprecated. Please use 'delete [-v "
-                        "version] path' instead.\n");
+        sh_note("'delete path [version]' has been deprecated. Please use 'delete [-v "
+                "version] path' instead.");
         char *v2[4] = {argv[0], "-v", argv[2], argv[1]};
         opts_free(&r);
-        if (!parse(&delete_spec, 4, v2, &r))
+        if (!sh_parse(&delete_spec, 4, v2, &r))
             return 1;
     }
     int32_t version = -1;
     const char *vs = opts_value(&delete_spec, &r, "v");
-    if (opts_has(&delete_spec, &r, "v") && !parse_int(vs, &version)) {
+    if (opts_has(&delete_spec, &r, "v") && !sh_parse_int(vs, &version)) {
         sh_fail("-v argument must be an int value"); /* zkCli dies of a NumberFormatException */
         goto out;
     }
@@ -200,9 +133,8 @@ int cmd_delete(shell_t *sh, int argc, char **argv)
     if (!sh_path_ok(path, false))
         goto out;
     zkc_call_t call = {0};
-    int err = sh_wait(sh, zkc_delete(sh->zk, path, version, zkc_call_done, &call), &call);
-    status = err == ZOK ? 0 : sh_fail_zk(err, path);
-    zkc_result_free(&call.res);
+    status = sh_zk_status(
+        sh_wait_discard(sh, zkc_delete(sh->zk, path, version, zkc_call_done, &call), &call), path);
 out:
     opts_free(&r);
     return status;
@@ -212,17 +144,15 @@ static const opt_spec_t deleteall_spec = {{{"b", true, "batch size", false}}, 1,
 
 int cmd_deleteall(shell_t *sh, int argc, char **argv)
 {
+    char usage[256];
+    snprintf(usage, sizeof usage, "%s path [-b batch size]", argv[0]);
     opt_result_t r;
-    if (!parse(&deleteall_spec, argc, argv, &r))
+    if (!sh_parse_usage(&deleteall_spec, argc, argv, 2, usage, &r))
         return 1;
     int status = 1;
-    if (r.nargs < 2) {
-        sh_fail("%s path [-b batch size]", argv[0]);
-        goto out;
-    }
     int32_t batch = 1000;
     if (opts_has(&deleteall_spec, &r, "b") &&
-        !parse_int(opts_value(&deleteall_spec, &r, "b"), &batch)) {
+        !sh_parse_int(opts_value(&deleteall_spec, &r, "b"), &batch)) {
         sh_fail("-b argument must be an int value");
         goto out;
     }
@@ -264,11 +194,7 @@ static int32_t list_subtree(shell_t *sh, const char *root, char ***out, int32_t 
                 cap *= 2;
                 v = xrealloc(v, (size_t)cap * sizeof(char *));
             }
-            buf_t b;
-            buf_init(&b);
-            buf_printf(&b, "%s/%s", strcmp(v[i], "/") == 0 ? "" : v[i], call.res.children[k]);
-            buf_append(&b, "", 1);
-            v[n++] = (char *)b.data;
+            v[n++] = sh_child_path(v[i], call.res.children[k]);
         }
         zkc_result_free(&call.res);
     }
@@ -345,16 +271,12 @@ static const opt_spec_t set_spec = {
 int cmd_set(shell_t *sh, int argc, char **argv)
 {
     opt_result_t r;
-    if (!parse(&set_spec, argc, argv, &r))
+    if (!sh_parse_usage(&set_spec, argc, argv, 3, "set [-s] [-v version] path data", &r))
         return 1;
     int status = 1;
-    if (r.nargs < 3) {
-        sh_fail("set [-s] [-v version] path data");
-        goto out;
-    }
     const char *path = r.args[1], *data = r.args[2];
     int32_t version = -1;
-    if (opts_has(&set_spec, &r, "v") && !parse_int(opts_value(&set_spec, &r, "v"), &version)) {
+    if (opts_has(&set_spec, &r, "v") && !sh_parse_int(opts_value(&set_spec, &r, "v"), &version)) {
         sh_fail("-v argument must be an int value"); /* zkCli dies of a NumberFormatException */
         goto out;
     }
@@ -364,13 +286,9 @@ int cmd_set(shell_t *sh, int argc, char **argv)
     int err = sh_wait(
         sh, zkc_set_data(sh->zk, path, data, (int32_t)strlen(data), version, zkc_call_done, &call),
         &call);
-    if (err == ZOK) {
-        if (opts_has(&set_spec, &r, "s"))
-            sh_print_stat(stdout, &call.res.stat);
-        status = 0;
-    } else {
-        sh_fail_zk(err, path);
-    }
+    status = sh_zk_status(err, path);
+    if (status == 0)
+        sh_print_stat_opt(&set_spec, &r, &call.res.stat);
     zkc_result_free(&call.res);
 out:
     opts_free(&r);
@@ -383,8 +301,7 @@ static bool retain_compat(const opt_spec_t *spec, const char *name, const char *
 {
     if (r->nargs <= 2)
         return true;
-    fflush(stdout);
-    fprintf(stderr, "'%s path [watch]' has been deprecated. Please use '%s' instead.\n", name, msg);
+    sh_note("'%s path [watch]' has been deprecated. Please use '%s' instead.", name, msg);
     /* cmdArgs[2] = "-w" (whatever the third token was), then parse again */
     char **v = xmalloc((size_t)(argc + 1) * sizeof(char *));
     memcpy(v, argv, (size_t)argc * sizeof(char *));
@@ -392,7 +309,7 @@ static bool retain_compat(const opt_spec_t *spec, const char *name, const char *
     if (argc > 2)
         v[2] = "-w";
     opts_free(r);
-    bool ok = parse(spec, argc, v, r);
+    bool ok = sh_parse(spec, argc, v, r);
     free(v);
     return ok;
 }
@@ -403,35 +320,23 @@ static const opt_spec_t get_spec = {
 int cmd_get(shell_t *sh, int argc, char **argv)
 {
     opt_result_t r;
-    if (!parse(&get_spec, argc, argv, &r))
+    if (!sh_parse_usage(&get_spec, argc, argv, 2, "get [-s] [-w] path", &r))
         return 1;
-    if (r.nargs < 2) {
-        opts_free(&r);
-        return sh_fail("get [-s] [-w] path");
-    }
     if (!retain_compat(&get_spec, "get", "get [-s] [-w] path", argc, argv, &r))
         return 1;
-    int status = 1;
     const char *path = r.args[1];
     bool watch = opts_has(&get_spec, &r, "w");
-    if (!sh_path_ok(path, false))
-        goto out;
-    zkc_call_t call = {0};
-    int err = sh_wait(sh, zkc_get_data(sh->zk, path, watch, zkc_call_done, &call), &call);
-    if (err == ZOK) {
-        if (call.res.data_len < 0)
-            fputs("null", stdout);
-        else
-            sh_print_java_string(stdout, call.res.data, call.res.data_len);
-        fputc('\n', stdout);
-        if (opts_has(&get_spec, &r, "s"))
-            sh_print_stat(stdout, &call.res.stat);
-        status = 0;
-    } else {
-        sh_fail_zk(err, path);
+    int status = 1;
+    if (sh_path_ok(path, false)) {
+        zkc_call_t call = {0};
+        int err = sh_wait(sh, zkc_get_data(sh->zk, path, watch, zkc_call_done, &call), &call);
+        status = sh_zk_status(err, path);
+        if (status == 0) {
+            sh_print_data(stdout, call.res.data, call.res.data_len);
+            sh_print_stat_opt(&get_spec, &r, &call.res.stat);
+        }
+        zkc_result_free(&call.res);
     }
-    zkc_result_free(&call.res);
-out:
     opts_free(&r);
     return status;
 }
@@ -441,29 +346,21 @@ static const opt_spec_t stat_spec = {{{"w", false, "watch", false}}, 1, false};
 int cmd_stat(shell_t *sh, int argc, char **argv)
 {
     opt_result_t r;
-    if (!parse(&stat_spec, argc, argv, &r))
+    if (!sh_parse_usage(&stat_spec, argc, argv, 2, "stat [-w] path", &r))
         return 1;
-    if (r.nargs < 2) {
-        opts_free(&r);
-        return sh_fail("stat [-w] path");
-    }
     if (!retain_compat(&stat_spec, "stat", "stat [-w] path", argc, argv, &r))
         return 1;
-    int status = 1;
     const char *path = r.args[1];
-    if (!sh_path_ok(path, false))
-        goto out;
-    zkc_call_t call = {0};
-    int err = sh_wait(
-        sh, zkc_exists(sh->zk, path, opts_has(&stat_spec, &r, "w"), zkc_call_done, &call), &call);
-    if (err == ZOK) {
-        sh_print_stat(stdout, &call.res.stat);
-        status = 0;
-    } else {
-        sh_fail_zk(err, path);
+    bool watch = opts_has(&stat_spec, &r, "w");
+    int status = 1;
+    if (sh_path_ok(path, false)) {
+        zkc_call_t call = {0};
+        int err = sh_wait(sh, zkc_exists(sh->zk, path, watch, zkc_call_done, &call), &call);
+        status = sh_zk_status(err, path);
+        if (status == 0)
+            sh_print_stat(stdout, &call.res.stat);
+        zkc_result_free(&call.res);
     }
-    zkc_result_free(&call.res);
-out:
     opts_free(&r);
     return status;
 }
@@ -479,7 +376,7 @@ static const opt_spec_t ls_spec = {{{"?", false, "help", false},
 
 static void print_children(char **v, int32_t n)
 {
-    sort_strings(v, n);
+    sh_sort_strings(v, n);
     fputc('[', stdout);
     for (int32_t i = 0; i < n; i++)
         printf("%s%s", i ? ", " : "", v[i]);
@@ -500,15 +397,10 @@ static int ls_recurse(shell_t *sh, const char *path, bool watch)
         zkc_result_free(&call.res);
         return err;
     }
-    bool root = strcmp(path, "/") == 0;
-    sort_strings(call.res.children, call.res.n_children);
+    sh_sort_strings(call.res.children, call.res.n_children);
     char **kids = xcalloc((size_t)call.res.n_children + 1, sizeof(char *));
     for (int32_t i = 0; i < call.res.n_children; i++) {
-        buf_t b;
-        buf_init(&b);
-        buf_printf(&b, "%s%s%s", path, root ? "" : "/", call.res.children[i]);
-        buf_append(&b, "", 1);
-        kids[i] = (char *)b.data;
+        kids[i] = sh_child_path(path, call.res.children[i]);
         printf("%s\n", kids[i]);
     }
     int32_t n = call.res.n_children;
@@ -524,7 +416,7 @@ static int ls_recurse(shell_t *sh, const char *path, bool watch)
 int cmd_ls(shell_t *sh, int argc, char **argv)
 {
     opt_result_t r;
-    if (!parse(&ls_spec, argc, argv, &r))
+    if (!sh_parse(&ls_spec, argc, argv, &r))
         return 1;
     if (opts_has(&ls_spec, &r, "?")) {
         printf("usage: ls [options] path\n"
@@ -547,8 +439,7 @@ int cmd_ls(shell_t *sh, int argc, char **argv)
     int err;
     if (opts_has(&ls_spec, &r, "R")) {
         zkc_call_t call = {0};
-        err = sh_wait(sh, zkc_get_data(sh->zk, path, watch, zkc_call_done, &call), &call);
-        zkc_result_free(&call.res);
+        err = sh_wait_discard(sh, zkc_get_data(sh->zk, path, watch, zkc_call_done, &call), &call);
         if (err == ZOK) {
             printf("%s\n", path);
             err = ls_recurse(sh, path, watch);
@@ -560,12 +451,11 @@ int cmd_ls(shell_t *sh, int argc, char **argv)
                       &call);
         if (err == ZOK) {
             print_children(call.res.children, call.res.n_children);
-            if (with_stat)
-                sh_print_stat(stdout, &call.res.stat);
+            sh_print_stat_opt(&ls_spec, &r, &call.res.stat);
         }
         zkc_result_free(&call.res);
     }
-    status = err == ZOK ? 0 : sh_fail_zk(err, path);
+    status = sh_zk_status(err, path);
 out:
     opts_free(&r);
     return status;
@@ -574,32 +464,23 @@ out:
 /* ls2 (removed in 3.5's successors; 3.4 scripts still use it): ls -s. */
 int cmd_ls2(shell_t *sh, int argc, char **argv)
 {
-    static const opt_spec_t none = {{{0}}, 0, false};
     opt_result_t r;
-    if (!parse(&none, argc, argv, &r))
+    if (!sh_parse_usage(&opts_none, argc, argv, 2, "ls2 path [watch]", &r))
         return 1;
-    int status = 1;
-    if (r.nargs < 2) {
-        sh_fail("ls2 path [watch]");
-        goto out;
-    }
-    fflush(stdout);
-    fprintf(stderr, "'ls2' has been deprecated. Please use 'ls [-s] path' instead.\n");
+    sh_note("'ls2' has been deprecated. Please use 'ls [-s] path' instead.");
     const char *path = r.args[1];
-    if (!sh_path_ok(path, false))
-        goto out;
-    zkc_call_t call = {0};
-    int err =
-        sh_wait(sh, zkc_get_children(sh->zk, path, r.nargs > 2, true, zkc_call_done, &call), &call);
-    if (err == ZOK) {
-        print_children(call.res.children, call.res.n_children);
-        sh_print_stat(stdout, &call.res.stat);
-        status = 0;
-    } else {
-        sh_fail_zk(err, path);
+    int status = 1;
+    if (sh_path_ok(path, false)) {
+        zkc_call_t call = {0};
+        int err = sh_wait(
+            sh, zkc_get_children(sh->zk, path, r.nargs > 2, true, zkc_call_done, &call), &call);
+        status = sh_zk_status(err, path);
+        if (status == 0) {
+            print_children(call.res.children, call.res.n_children);
+            sh_print_stat(stdout, &call.res.stat);
+        }
+        zkc_result_free(&call.res);
     }
-    zkc_result_free(&call.res);
-out:
     opts_free(&r);
     return status;
 }
@@ -608,81 +489,50 @@ out:
 
 int cmd_sync(shell_t *sh, int argc, char **argv)
 {
-    static const opt_spec_t none = {{{0}}, 0, false};
     opt_result_t r;
-    if (!parse(&none, argc, argv, &r))
+    if (!sh_parse_path(&opts_none, argc, argv, "sync path", &r))
         return 1;
-    int status = 1;
-    if (r.nargs < 2) {
-        sh_fail("sync path");
-        goto out;
-    }
-    const char *path = r.args[1];
-    if (!sh_path_ok(path, false))
-        goto out;
     zkc_call_t call = {0};
-    int err = sh_wait(sh, zkc_sync(sh->zk, path, zkc_call_done, &call), &call);
-    if (err == ZOK) {
+    int err = sh_wait_discard(sh, zkc_sync(sh->zk, r.args[1], zkc_call_done, &call), &call);
+    if (err == ZOK)
         printf("Sync is OK\n");
-        status = 0;
-    } else {
+    else
         printf("Sync has failed. rc=%d\n", err); /* zkCli exits 0 */
-    }
-    zkc_result_free(&call.res);
-out:
     opts_free(&r);
-    return status;
+    return err == ZOK ? 0 : 1;
 }
 
 int cmd_get_all_children_number(shell_t *sh, int argc, char **argv)
 {
-    static const opt_spec_t none = {{{0}}, 0, false};
     opt_result_t r;
-    if (!parse(&none, argc, argv, &r))
+    if (!sh_parse_path(&opts_none, argc, argv, "getAllChildrenNumber path", &r))
         return 1;
-    int status = 1;
-    if (r.nargs < 2) {
-        sh_fail("getAllChildrenNumber path");
-        goto out;
-    }
     const char *path = r.args[1];
-    if (!sh_path_ok(path, false))
-        goto out;
     zkc_call_t call = {0};
     int err = sh_wait(sh, zkc_get_all_children_number(sh->zk, path, zkc_call_done, &call), &call);
-    if (err == ZOK) {
+    int status = sh_zk_status(err, path);
+    if (status == 0)
         printf("%d\n", call.res.number);
-        status = 0;
-    } else {
-        sh_fail_zk(err, path);
-    }
     zkc_result_free(&call.res);
-out:
     opts_free(&r);
     return status;
 }
 
 int cmd_get_ephemerals(shell_t *sh, int argc, char **argv)
 {
-    static const opt_spec_t none = {{{0}}, 0, false};
     opt_result_t r;
-    if (!parse(&none, argc, argv, &r))
+    if (!sh_parse(&opts_none, argc, argv, &r))
         return 1;
-    int status = 1;
     const char *path = r.nargs >= 2 ? r.args[1] : "/";
-    if (!sh_path_ok(path, false))
-        goto out;
-    zkc_call_t call = {0};
-    int err = sh_wait(sh, zkc_get_ephemerals(sh->zk, path, zkc_call_done, &call), &call);
-    if (err == ZOK) {
-        /* List.toString(); sorted here (the server's order is arbitrary). */
-        print_children(call.res.children, call.res.n_children);
-        status = 0;
-    } else {
-        sh_fail_zk(err, path);
+    int status = 1;
+    if (sh_path_ok(path, false)) {
+        zkc_call_t call = {0};
+        int err = sh_wait(sh, zkc_get_ephemerals(sh->zk, path, zkc_call_done, &call), &call);
+        status = sh_zk_status(err, path);
+        if (status == 0) /* List.toString(); sorted here (the server's order is arbitrary) */
+            print_children(call.res.children, call.res.n_children);
+        zkc_result_free(&call.res);
     }
-    zkc_result_free(&call.res);
-out:
     opts_free(&r);
     return status;
 }

@@ -14,15 +14,6 @@
 #define QUOTA_LIMITS "zookeeper_limits"
 #define QUOTA_STATS "zookeeper_stats"
 
-static bool parse(const opt_spec_t *spec, int argc, char **argv, opt_result_t *r)
-{
-    if (opts_parse(spec, argc, argv, r))
-        return true;
-    sh_fail("%s", r->error);
-    opts_free(r);
-    return false;
-}
-
 /* ---- StatsTrack ------------------------------------------------------------------------ */
 
 #define ST_MAX 16
@@ -111,8 +102,7 @@ static void st_format(const stats_track_t *st, buf_t *out)
 static int exists(shell_t *sh, const char *path, bool *found)
 {
     zkc_call_t call = {0};
-    int err = sh_wait(sh, zkc_exists(sh->zk, path, false, zkc_call_done, &call), &call);
-    zkc_result_free(&call.res);
+    int err = sh_wait_discard(sh, zkc_exists(sh->zk, path, false, zkc_call_done, &call), &call);
     *found = err == ZOK;
     return err == ZNONODE ? ZOK : err;
 }
@@ -121,12 +111,10 @@ static int create(shell_t *sh, const char *path, const char *data)
 {
     static const zkc_acl_t open_acl = {ZK_PERM_ALL, "world", "anyone"};
     zkc_call_t call = {0};
-    int err = sh_wait(sh,
-                      zkc_create(sh->zk, path, data, data ? (int32_t)strlen(data) : -1, &open_acl,
-                                 1, ZMODE_PERSISTENT, 0, zkc_call_done, &call),
-                      &call);
-    zkc_result_free(&call.res);
-    return err;
+    return sh_wait_discard(sh,
+                           zkc_create(sh->zk, path, data, data ? (int32_t)strlen(data) : -1,
+                                      &open_acl, 1, ZMODE_PERSISTENT, 0, zkc_call_done, &call),
+                           &call);
 }
 
 static int get_track(shell_t *sh, const char *path, stats_track_t *st)
@@ -150,11 +138,41 @@ static int get_children(shell_t *sh, const char *path, zkc_result_t *out)
     return err;
 }
 
+static int set_data(shell_t *sh, const char *path, const void *data, size_t len)
+{
+    zkc_call_t call = {0};
+    return sh_wait_discard(
+        sh, zkc_set_data(sh->zk, path, data, (int32_t)len, -1, zkc_call_done, &call), &call);
+}
+
+static int delete_node(shell_t *sh, const char *path)
+{
+    zkc_call_t call = {0};
+    return sh_wait_discard(sh, zkc_delete(sh->zk, path, -1, zkc_call_done, &call), &call);
+}
+
+/* Stderr's "quota for <path> does not exist.", after which zkCli exits 0. */
+static int no_quota(const char *path)
+{
+    sh_note("quota for %s does not exist.", path);
+    return 0;
+}
+
 static char *join(const char *a, const char *b)
 {
     buf_t x;
     buf_init(&x);
     buf_printf(&x, "%s%s", a, b);
+    buf_append(&x, "", 1);
+    return (char *)x.data;
+}
+
+/* QUOTA_ROOT + path + "/" + leaf (zookeeper_limits or zookeeper_stats). */
+static char *quota_node(const char *path, const char *leaf)
+{
+    buf_t x;
+    buf_init(&x);
+    buf_printf(&x, QUOTA_ROOT "%s/%s", path, leaf);
     buf_append(&x, "", 1);
     return (char *)x.data;
 }
@@ -202,20 +220,12 @@ static int check_child_quota(shell_t *sh, const char *path, const char *qpath, q
             return -1;
         }
     /* visitSubTreeDFS visits children in sorted order, depth first */
-    for (int32_t i = 1; i < kids.n_children; i++)
-        for (int32_t k = i; k > 0 && strcmp(kids.children[k - 1], kids.children[k]) > 0; k--) {
-            char *t = kids.children[k];
-            kids.children[k] = kids.children[k - 1];
-            kids.children[k - 1] = t;
-        }
+    sh_sort_strings(kids.children, kids.n_children);
     int rc = ZOK;
     for (int32_t i = 0; i < kids.n_children && rc == ZOK; i++) {
-        buf_t b;
-        buf_init(&b);
-        buf_printf(&b, "%s/%s", qpath, kids.children[i]);
-        buf_append(&b, "", 1);
-        rc = check_child_quota(sh, path, (char *)b.data, qe);
-        buf_free(&b);
+        char *kid = sh_child_path(qpath, kids.children[i]);
+        rc = check_child_quota(sh, path, kid, qe);
+        free(kid);
     }
     zkc_result_free(&kids);
     free(real);
@@ -389,12 +399,7 @@ static int create_quota(shell_t *sh, const char *path, const stats_track_t *quot
             if (err == ZOK) {
                 check_quota(&qst, &sst);
                 st_format(&qst, &text);
-                zkc_call_t call = {0};
-                err = sh_wait(sh,
-                              zkc_set_data(sh->zk, limit_path, text.data, (int32_t)text.len, -1,
-                                           zkc_call_done, &call),
-                              &call);
-                zkc_result_free(&call.res);
+                err = set_data(sh, limit_path, text.data, text.len);
             }
         }
         if (err != ZOK) {
@@ -426,14 +431,10 @@ static bool quota_number(const char *s, bool is_long, long long *out)
 int cmd_setquota(shell_t *sh, int argc, char **argv)
 {
     opt_result_t r;
-    if (!parse(&setquota_spec, argc, argv, &r))
+    if (!sh_parse_usage(&setquota_spec, argc, argv, 2, "setquota -n|-b|-N|-B val path", &r))
         return 1;
     int status = 1;
     stats_track_t quota = {0};
-    if (r.nargs < 2) {
-        sh_fail("setquota -n|-b|-N|-B val path");
-        goto out;
-    }
     const char *path = r.args[1];
     if (strncmp(path, QUOTA_ROOT, strlen(QUOTA_ROOT)) == 0) {
         sh_fail("cannot set a quota under the path: " QUOTA_ROOT); /* zkCli exits 0 */
@@ -487,36 +488,22 @@ out:
 
 int cmd_listquota(shell_t *sh, int argc, char **argv)
 {
-    static const opt_spec_t none = {{{0}}, 0, false};
     opt_result_t r;
-    if (!parse(&none, argc, argv, &r))
+    if (!sh_parse_usage(&opts_none, argc, argv, 2, "listquota path", &r))
         return 1;
     int status = 1;
-    if (r.nargs < 2) {
-        sh_fail("listquota path");
-        goto out;
-    }
     const char *path = r.args[1];
-    buf_t lp;
-    buf_init(&lp);
-    buf_printf(&lp, QUOTA_ROOT "%s/" QUOTA_LIMITS, path);
-    buf_append(&lp, "", 1);
-    fflush(stdout);
-    fprintf(stderr, "absolute path is %s\n", (char *)lp.data);
-    fflush(stderr);
-    if (!sh_path_ok((char *)lp.data, false)) {
-        buf_free(&lp);
+    char *lp = quota_node(path, QUOTA_LIMITS);
+    sh_note("absolute path is %s", lp);
+    if (!sh_path_ok(lp, false)) {
+        free(lp);
         goto out;
     }
     stats_track_t q = {0}, s = {0};
-    int err = get_track(sh, (char *)lp.data, &q);
+    int err = get_track(sh, lp, &q);
     char *sp = NULL;
     if (err == ZOK) {
-        buf_t spb;
-        buf_init(&spb);
-        buf_printf(&spb, QUOTA_ROOT "%s/" QUOTA_STATS, path);
-        buf_append(&spb, "", 1);
-        sp = (char *)spb.data;
+        sp = quota_node(path, QUOTA_STATS);
         err = get_track(sh, sp, &s);
     }
     if (err == ZOK) {
@@ -532,15 +519,12 @@ int cmd_listquota(shell_t *sh, int argc, char **argv)
         buf_free(&t);
         status = 0;
     } else if (err == ZNONODE) {
-        fflush(stdout);
-        fprintf(stderr, "quota for %s does not exist.\n", path); /* zkCli exits 0 */
-        fflush(stderr);
-        status = 0;
+        status = no_quota(path);
     } else {
-        sh_fail_zk(err, sp ? sp : (char *)lp.data);
+        sh_fail_zk(err, sp ? sp : lp);
     }
     free(sp);
-    buf_free(&lp);
+    free(lp);
     st_free(&q);
     st_free(&s);
 out:
@@ -569,9 +553,7 @@ static int trim_proc_quotas(shell_t *sh, const char *path)
     zkc_result_free(&kids);
     if (err != ZOK || n != 0)
         return err;
-    zkc_call_t call = {0};
-    err = sh_wait(sh, zkc_delete(sh->zk, path, -1, zkc_call_done, &call), &call);
-    zkc_result_free(&call.res);
+    err = delete_node(sh, path);
     if (err != ZOK)
         return err;
     char *parent = xstrndup(path, (size_t)(strrchr(path, '/') - path));
@@ -583,13 +565,9 @@ static int trim_proc_quotas(shell_t *sh, const char *path)
 int cmd_delquota(shell_t *sh, int argc, char **argv)
 {
     opt_result_t r;
-    if (!parse(&delquota_spec, argc, argv, &r))
+    if (!sh_parse_usage(&delquota_spec, argc, argv, 2, "delquota [-n|-b|-N|-B] path", &r))
         return 1;
     int status = 1;
-    if (r.nargs < 2) {
-        sh_fail("delquota [-n|-b|-N|-B] path");
-        goto out;
-    }
     const char *path = r.args[1];
     bool any = false;
     static const char *const opt[] = {"n", "b", "N", "B"};
@@ -597,7 +575,7 @@ int cmd_delquota(shell_t *sh, int argc, char **argv)
     for (int i = 0; i < 4; i++)
         any |= opts_has(&delquota_spec, &r, opt[i]);
     char *parent = join(QUOTA_ROOT, path);
-    char *limits = join(parent, "/" QUOTA_LIMITS);
+    char *limits = quota_node(path, QUOTA_LIMITS);
     const char *err_path = limits;
     int err = ZOK;
     if (!sh_path_ok(limits, false))
@@ -617,14 +595,9 @@ int cmd_delquota(shell_t *sh, int argc, char **argv)
         err = get_children(sh, parent, &kids);
         err_path = parent;
         for (int32_t i = 0; err == ZOK && i < kids.n_children; i++) {
-            buf_t c;
-            buf_init(&c);
-            buf_printf(&c, "%s/%s", parent, kids.children[i]);
-            buf_append(&c, "", 1);
-            zkc_call_t call = {0};
-            err = sh_wait(sh, zkc_delete(sh->zk, (char *)c.data, -1, zkc_call_done, &call), &call);
-            zkc_result_free(&call.res);
-            buf_free(&c);
+            char *kid = sh_child_path(parent, kids.children[i]);
+            err = delete_node(sh, kid);
+            free(kid);
         }
         zkc_result_free(&kids);
         if (err == ZOK)
@@ -636,28 +609,20 @@ int cmd_delquota(shell_t *sh, int argc, char **argv)
         buf_t t;
         buf_init(&t);
         st_format(&st, &t);
-        zkc_call_t call = {0};
-        err = sh_wait(
-            sh, zkc_set_data(sh->zk, limits, t.data, (int32_t)t.len, -1, zkc_call_done, &call),
-            &call);
-        zkc_result_free(&call.res);
+        err = set_data(sh, limits, t.data, t.len);
         buf_free(&t);
     }
     st_free(&st);
     if (err == ZOK) {
         status = 0;
     } else if (err == ZNONODE) {
-        fflush(stdout);
-        fprintf(stderr, "quota for %s does not exist.\n", path); /* zkCli exits 0 */
-        fflush(stderr);
-        status = 0;
+        status = no_quota(path);
     } else {
         sh_fail_zk(err, err_path);
     }
 done:
     free(parent);
     free(limits);
-out:
     opts_free(&r);
     return status;
 }

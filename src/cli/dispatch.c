@@ -2,6 +2,8 @@
  * numbered history, redo, printwatches, connect, quit, usage, the
  * "Not connected" rule and exit codes, plus the helpers commands share
  * (waiting for a reply, path validation, the session watcher). */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,6 +170,13 @@ int sh_wait(shell_t *sh, int rc, zkc_call_t *call)
     return zkc_call_wait(sh->zk, call, limit);
 }
 
+int sh_wait_discard(shell_t *sh, int rc, zkc_call_t *call)
+{
+    int err = sh_wait(sh, rc, call);
+    zkc_result_free(&call->res);
+    return err;
+}
+
 bool sh_path_ok(const char *path, bool sequential)
 {
     char msg[600];
@@ -176,6 +185,90 @@ bool sh_path_ok(const char *path, bool sequential)
         return true;
     sh_fail("%s", e);
     return false;
+}
+
+/* ---- Argument helpers ------------------------------------------------------------------ */
+
+bool sh_parse(const opt_spec_t *spec, int argc, char **argv, opt_result_t *r)
+{
+    if (opts_parse(spec, argc, argv, r))
+        return true;
+    sh_fail("%s", r->error);
+    opts_free(r);
+    return false;
+}
+
+bool sh_parse_usage(const opt_spec_t *spec, int argc, char **argv, int min_args, const char *usage,
+                    opt_result_t *r)
+{
+    if (!sh_parse(spec, argc, argv, r))
+        return false;
+    if (r->nargs >= min_args)
+        return true;
+    sh_fail("%s", usage);
+    opts_free(r);
+    return false;
+}
+
+bool sh_parse_path(const opt_spec_t *spec, int argc, char **argv, const char *usage,
+                   opt_result_t *r)
+{
+    if (!sh_parse_usage(spec, argc, argv, 2, usage, r))
+        return false;
+    if (sh_path_ok(r->args[1], false))
+        return true;
+    opts_free(r);
+    return false;
+}
+
+bool sh_parse_long(const char *s, long long lo, long long hi, long long *out)
+{
+    if (!s || !*s)
+        return false;
+    const char *p = s;
+    if (*p == '+' || *p == '-')
+        p++;
+    if (!*p)
+        return false;
+    for (const char *q = p; *q; q++)
+        if (*q < '0' || *q > '9')
+            return false;
+    errno = 0;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+bool sh_parse_int(const char *s, int32_t *out)
+{
+    long long v;
+    if (!sh_parse_long(s, INT32_MIN, INT32_MAX, &v))
+        return false;
+    *out = (int32_t)v;
+    return true;
+}
+
+char *sh_child_path(const char *parent, const char *child)
+{
+    buf_t b;
+    buf_init(&b);
+    buf_printf(&b, "%s%s%s", parent, strcmp(parent, "/") == 0 ? "" : "/", child);
+    buf_append(&b, "", 1);
+    return (char *)b.data;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void sh_sort_strings(char **v, int32_t n)
+{
+    if (n > 1)
+        qsort(v, (size_t)n, sizeof(char *), cmp_str);
 }
 
 /* ---- History ---------------------------------------------------------------------------- */

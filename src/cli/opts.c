@@ -204,6 +204,8 @@ static void handle_token(parser_t *p, char *tok)
     }
 }
 
+const opt_spec_t opts_none = {{{0}}, 0, false};
+
 bool opts_parse(const opt_spec_t *spec, int argc, char **argv, opt_result_t *res)
 {
     memset(res, 0, sizeof *res);

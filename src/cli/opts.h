@@ -32,6 +32,9 @@ typedef struct opt_result {
     char error[256]; /* set when parsing failed */
 } opt_result_t;
 
+/* A command that takes no options. */
+extern const opt_spec_t opts_none;
+
 /* Parse argv[0..argc) (argv[0] is the command name, kept as args[0]).
  * Returns false with res->error set to the full zkCli message. */
 bool opts_parse(const opt_spec_t *spec, int argc, char **argv, opt_result_t *res);

@@ -173,15 +173,28 @@ const char *sh_error_text(int32_t err, const char *path, char *buf, size_t len)
     return buf;
 }
 
-int sh_fail(const char *fmt, ...)
+static void note_v(const char *fmt, va_list ap)
 {
     fflush(stdout);
-    va_list ap;
-    va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
-    va_end(ap);
     fputc('\n', stderr);
     fflush(stderr);
+}
+
+void sh_note(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    note_v(fmt, ap);
+    va_end(ap);
+}
+
+int sh_fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    note_v(fmt, ap);
+    va_end(ap);
     return 1;
 }
 
@@ -189,4 +202,24 @@ int sh_fail_zk(int32_t err, const char *path)
 {
     char buf[512];
     return sh_fail("%s", sh_error_text(err, path, buf, sizeof buf));
+}
+
+int sh_zk_status(int32_t err, const char *path)
+{
+    return err == ZOK ? 0 : sh_fail_zk(err, path);
+}
+
+void sh_print_stat_opt(const opt_spec_t *spec, const opt_result_t *r, const zk_stat_t *st)
+{
+    if (opts_has(spec, r, "s"))
+        sh_print_stat(stdout, st);
+}
+
+void sh_print_data(FILE *out, const void *p, int32_t len)
+{
+    if (len < 0)
+        fputs("null", out);
+    else
+        sh_print_java_string(out, p, len);
+    fputc('\n', out);
 }

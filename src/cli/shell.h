@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <uv.h>
 
+#include "cli/opts.h"
 #include "client/zkc.h"
 
 #define SH_HISTORY_MAX 4096 /* numbered history kept for `history` / `redo` */
@@ -81,6 +82,10 @@ void sh_free_args(int argc, char **argv);
 
 /* ---- print.c ---- */
 void sh_print_stat(FILE *out, const zk_stat_t *st);
+/* The Stat block, when the command's -s option was given. */
+void sh_print_stat_opt(const opt_spec_t *spec, const opt_result_t *r, const zk_stat_t *st);
+/* A znode's data and a newline, "null" for none (System.out.println). */
+void sh_print_data(FILE *out, const void *p, int32_t len);
 /* Java Date.toString() of epoch milliseconds, local time. */
 void sh_format_date(int64_t ms, char *buf, size_t len);
 void sh_print_event(shell_t *sh, const zkc_event_t *ev);
@@ -89,6 +94,10 @@ const char *sh_error_text(int32_t err, const char *path, char *buf, size_t len);
 /* Print a CliException message (stderr) and return 1. */
 int sh_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int sh_fail_zk(int32_t err, const char *path);
+/* A ZooKeeper call's exit status: 0 for ZOK, else its message printed and 1. */
+int sh_zk_status(int32_t err, const char *path);
+/* One line on stderr, as zkCli's System.err.println (stdout flushed first). */
+void sh_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Bytes as Java prints new String(bytes, UTF_8). */
 void sh_print_java_string(FILE *out, const void *p, int32_t len);
 /* Java's CSV escaping of record strings (jute toString). */
@@ -98,8 +107,31 @@ void sh_print_csv_string(FILE *out, const char *s);
 /* Wait for a request started with zkc_call_done/&call; `rc` is what the zkc
  * function returned. Returns the result's error code. */
 int sh_wait(shell_t *sh, int rc, zkc_call_t *call);
+/* sh_wait, then free the result: for calls whose reply only matters by its
+ * error code. */
+int sh_wait_discard(shell_t *sh, int rc, zkc_call_t *call);
 /* Validate a client path; on failure print Java's message and return false. */
 bool sh_path_ok(const char *path, bool sequential);
+
+/* ---- argument helpers (dispatch.c) ---- */
+/* Parse with `spec`; on error print the CliParseException and return false
+ * (nothing left to free). */
+bool sh_parse(const opt_spec_t *spec, int argc, char **argv, opt_result_t *r);
+/* sh_parse, then require `min_args` positional arguments (the command name
+ * counts) or print `usage` and return false (nothing left to free). */
+bool sh_parse_usage(const opt_spec_t *spec, int argc, char **argv, int min_args, const char *usage,
+                    opt_result_t *r);
+/* sh_parse_usage with a path as args[1], validated with sh_path_ok. */
+bool sh_parse_path(const opt_spec_t *spec, int argc, char **argv, const char *usage,
+                   opt_result_t *r);
+/* Integer.parseInt / Long.parseLong: decimal, optional sign, in [lo, hi]. */
+bool sh_parse_long(const char *s, long long lo, long long hi, long long *out);
+bool sh_parse_int(const char *s, int32_t *out);
+/* `parent`/`child` (no doubled slash under the root), malloc'ed. */
+char *sh_child_path(const char *parent, const char *child);
+/* Sort by String.compareTo: for the BMP that is the UTF-8 byte order except
+ * around surrogates, which paths cannot contain. */
+void sh_sort_strings(char **v, int32_t n);
 
 /* ---- commands (cmd_*.c): return the exit status (0 or 1) ---- */
 typedef int (*sh_cmd_fn)(shell_t *sh, int argc, char **argv);

@@ -83,27 +83,41 @@ static char *java_trim(char *s)
     return s;
 }
 
-/* Java's Integer.parseInt / Long.parseLong (radix 10): optional sign, then
- * at least one decimal digit, nothing else, within [min, max]. */
-static bool java_parse_long(const char *s, int64_t min, int64_t max, int64_t *out)
+/* A hex digit's value, either case; false for anything else. */
+static bool hex_digit(char c, unsigned *d)
 {
-    size_t i = 0;
-    bool neg = false;
-    if (s[0] == '-' || s[0] == '+') {
-        neg = s[0] == '-';
-        i++;
-    }
+    if (c >= '0' && c <= '9')
+        *d = (unsigned)(c - '0');
+    else if (c >= 'a' && c <= 'f')
+        *d = (unsigned)(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F')
+        *d = (unsigned)(c - 'A' + 10);
+    else
+        return false;
+    return true;
+}
+
+/* An optional leading '-' or '+': sets *neg, returns the index after it. */
+static size_t java_sign(const char *s, bool *neg)
+{
+    *neg = s[0] == '-';
+    return s[0] == '-' || s[0] == '+' ? 1 : 0;
+}
+
+/* The digit loop Long.parseLong and Long.decode share: at least one digit of
+ * `radix` from s[i] to the end, negated if `neg`, within [min, max]. */
+static bool java_digits(const char *s, size_t i, bool neg, unsigned radix, int64_t min, int64_t max,
+                        int64_t *out)
+{
     if (s[i] == '\0')
         return false;
     uint64_t limit = neg ? (uint64_t)(-(min + 1)) + 1 : (uint64_t)max;
     uint64_t v = 0;
     for (; s[i] != '\0'; i++) {
-        if (s[i] < '0' || s[i] > '9')
+        unsigned d;
+        if (!hex_digit(s[i], &d) || d >= radix || v > (limit - d) / radix)
             return false;
-        unsigned d = (unsigned)(s[i] - '0');
-        if (v > (limit - d) / 10)
-            return false;
-        v = v * 10 + d;
+        v = v * radix + d;
     }
     if (neg && min >= 0 && v != 0)
         return false;
@@ -111,18 +125,23 @@ static bool java_parse_long(const char *s, int64_t min, int64_t max, int64_t *ou
     return true;
 }
 
+/* Java's Integer.parseInt / Long.parseLong (radix 10): optional sign, then
+ * at least one decimal digit, nothing else, within [min, max]. */
+static bool java_parse_long(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+    bool neg;
+    size_t i = java_sign(s, &neg);
+    return java_digits(s, i, neg, 10, min, max, out);
+}
+
 /* Java's Integer.decode / Long.decode, as used by Integer.getInteger and
  * Long.getLong: optional sign, then 0x/0X/# hex, 0-prefixed octal or
  * decimal, within [min, max]. */
 static bool java_decode(const char *s, int64_t min, int64_t max, int64_t *out)
 {
-    size_t i = 0;
-    bool neg = false;
+    bool neg;
+    size_t i = java_sign(s, &neg);
     unsigned radix = 10;
-    if (s[0] == '-' || s[0] == '+') {
-        neg = s[0] == '-';
-        i++;
-    }
     if (s[i] == '0' && (s[i + 1] == 'x' || s[i + 1] == 'X')) {
         radix = 16;
         i += 2;
@@ -133,61 +152,15 @@ static bool java_decode(const char *s, int64_t min, int64_t max, int64_t *out)
         radix = 8;
         i++;
     }
-    if (s[i] == '\0' || s[i] == '-' || s[i] == '+')
-        return false;
-    uint64_t limit = neg ? (uint64_t)(-(min + 1)) + 1 : (uint64_t)max;
-    uint64_t v = 0;
-    for (; s[i] != '\0'; i++) {
-        unsigned d;
-        char c = s[i];
-        if (c >= '0' && c <= '9')
-            d = (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            d = (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            d = (unsigned)(c - 'A' + 10);
-        else
-            return false;
-        if (d >= radix || v > (limit - d) / radix)
-            return false;
-        v = v * radix + d;
-    }
-    if (neg && min >= 0 && v != 0)
-        return false;
-    *out = neg ? (v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v) : (int64_t)v;
-    return true;
+    return java_digits(s, i, neg, radix, min, max, out);
 }
 
 /* Java's Long.parseLong(s, 16). */
 static bool java_parse_long_hex(const char *s, int64_t *out)
 {
-    size_t i = 0;
-    bool neg = false;
-    if (s[0] == '-' || s[0] == '+') {
-        neg = s[0] == '-';
-        i++;
-    }
-    if (s[i] == '\0')
-        return false;
-    uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-    uint64_t v = 0;
-    for (; s[i] != '\0'; i++) {
-        char c = s[i];
-        unsigned d;
-        if (c >= '0' && c <= '9')
-            d = (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            d = (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            d = (unsigned)(c - 'A' + 10);
-        else
-            return false;
-        if (v > (limit - d) / 16)
-            return false;
-        v = v * 16 + d;
-    }
-    *out = neg ? (v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v) : (int64_t)v;
-    return true;
+    bool neg;
+    size_t i = java_sign(s, &neg);
+    return java_digits(s, i, neg, 16, INT64_MIN, INT64_MAX, out);
 }
 
 /* Java's Boolean.parseBoolean: "true" in any case; anything else is false. */
@@ -985,15 +958,8 @@ static bool hex4(const char *s, size_t avail, uint32_t *out)
         return false;
     uint32_t v = 0;
     for (int i = 0; i < 4; i++) {
-        char c = s[i];
         unsigned d;
-        if (c >= '0' && c <= '9')
-            d = (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            d = (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            d = (unsigned)(c - 'A' + 10);
-        else
+        if (!hex_digit(s[i], &d))
             return false;
         v = v * 16 + d;
     }
