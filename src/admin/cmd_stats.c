@@ -48,7 +48,7 @@ void cmd_server_stats(admin_call_t *c, cJSON *r)
     json_add_int(ss, "data_dir_size", v->datadir_size);
     json_add_int(ss, "log_dir_size", v->logdir_size);
     json_add_bool(ss, "provider_null", false);
-    json_add_str(ss, "server_state", admin_mode_name(v->mode));
+    json_add_str(ss, "server_state", fourlw_mode_name(v->mode));
     json_add_int(ss, "last_processed_zxid", v->last_zxid);
     json_add_int(ss, "outstanding_requests", v->outstanding_requests);
     json_add_avg(ss, "avg_latency", v->latency.count, v->latency.sum);

@@ -124,23 +124,6 @@ void admin_full_version(const fourlw_view_t *v, buf_t *out)
                v->built_on ? v->built_on : "<NA>");
 }
 
-const char *admin_mode_name(fourlw_mode_t m)
-{
-    switch (m) {
-    case FOURLW_MODE_LEADER:
-        return "leader";
-    case FOURLW_MODE_FOLLOWER:
-        return "follower";
-    case FOURLW_MODE_OBSERVER:
-        return "observer";
-    case FOURLW_MODE_READ_ONLY:
-        return "read-only";
-    case FOURLW_MODE_STANDALONE:
-    default:
-        return "standalone";
-    }
-}
-
 int64_t admin_view_metric(const fourlw_view_t *v, const char *name, int64_t dflt)
 {
     for (size_t i = 0; i < v->nmetrics; i++)

@@ -83,8 +83,6 @@ void cmd_zabstate(admin_call_t *c, cJSON *r);
 /* Helpers shared by the builders. */
 /* "3.8.0-corral-abc, built on 2025-11-22 12:36 UTC" */
 void admin_full_version(const fourlw_view_t *v, buf_t *out);
-/* "standalone", "leader", ... */
-const char *admin_mode_name(fourlw_mode_t m);
 /* A metric the view carries by mntr name, or `dflt`. */
 int64_t admin_view_metric(const fourlw_view_t *v, const char *name, int64_t dflt);
 

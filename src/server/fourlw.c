@@ -247,7 +247,7 @@ void fourlw_append_avg(buf_t *out, int64_t count, int64_t sum)
 
 /* ---- shared pieces ------------------------------------------------------ */
 
-static const char *mode_name(fourlw_mode_t m)
+const char *fourlw_mode_name(fourlw_mode_t m)
 {
     switch (m) {
     case FOURLW_MODE_LEADER:
@@ -326,12 +326,13 @@ static void render_stat(const fourlw_view_t *v, bool with_clients, buf_t *out)
     }
     buf_printf(out, "Latency min/avg/max: %" PRId64 "/", sum_min(&v->latency));
     fourlw_append_avg(out, v->latency.count, v->latency.sum);
-    buf_printf(
-        out,
-        "/%" PRId64 "\nReceived: %" PRId64 "\nSent: %" PRId64 "\nConnections: %" PRId64
-        "\nOutstanding: %" PRId64 "\nZxid: 0x%" PRIx64 "\nMode: %s\nNode count: %" PRId64 "\n",
-        sum_max(&v->latency), v->packets_received, v->packets_sent, v->num_connections,
-        v->outstanding_requests, (uint64_t)v->last_zxid, mode_name(v->mode), v->node_count + 1);
+    buf_printf(out,
+               "/%" PRId64 "\nReceived: %" PRId64 "\nSent: %" PRId64 "\nConnections: %" PRId64
+               "\nOutstanding: %" PRId64 "\nZxid: 0x%" PRIx64 "\nMode: %s\nNode count: %" PRId64
+               "\n",
+               sum_max(&v->latency), v->packets_received, v->packets_sent, v->num_connections,
+               v->outstanding_requests, (uint64_t)v->last_zxid, fourlw_mode_name(v->mode),
+               v->node_count + 1);
     if (v->mode == FOURLW_MODE_LEADER && v->has_proposal_sizes)
         buf_printf(out, "Proposal sizes last/min/max: %" PRId64 "/%" PRId64 "/%" PRId64 "\n",
                    v->proposal_size_last, v->proposal_size_min, v->proposal_size_max);
@@ -594,7 +595,7 @@ static void mntr_core(buf_t *out, const mntr_key_t *k, const fourlw_view_t *v)
         buf_append_str(out, "\n");
         break;
     case C_SERVER_STATE:
-        buf_printf(out, "zk_server_state\t%s\n", mode_name(v->mode));
+        buf_printf(out, "zk_server_state\t%s\n", fourlw_mode_name(v->mode));
         if (v->peer_state)
             buf_printf(out, "zk_peer_state\t%s\n", v->peer_state);
         break;

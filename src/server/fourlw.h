@@ -294,6 +294,9 @@ typedef struct fourlw_view {
     size_t ndigests;
 } fourlw_view_t;
 
+/* "standalone", "leader", "follower", "observer", "read-only" (srvr's Mode:). */
+const char *fourlw_mode_name(fourlw_mode_t mode);
+
 /* Appends the output of `cmd` for the state in `v` to `out`. Every command
  * of fourlw_cmd_t is rendered. Side effects (crst, srst, stmk) are the
  * server's: do them first, then render. */

@@ -434,23 +434,7 @@ int snapshot_write(const char *snap_dir, int64_t zxid, const tree_t *t,
         unlink(tmp);
         return store_errf(err, "%s: %s", tmp, e2.msg);
     }
-    if (opts->fsync && fsync(fd) != 0) {
-        int e = errno;
-        close(fd);
-        unlink(tmp);
-        return store_errf(err, "%s: fsync failed: %s", tmp, strerror(e));
-    }
-    if (close(fd) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return store_errf(err, "%s: close failed: %s", tmp, strerror(e));
-    }
-    if (rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return store_errf(err, "%s: rename to %s failed: %s", tmp, path, strerror(e));
-    }
-    if (opts->fsync && store_fsync_dir(snap_dir, err) != 0)
+    if (store_commit_tmp(fd, tmp, path, snap_dir, opts->fsync, err) != 0)
         return -1;
     if (out_path)
         snprintf(out_path, out_cap, "%s", path);

@@ -412,11 +412,23 @@ int store_epoch_write(const char *snap_dir, const char *name, int64_t value, sto
         return store_errf(err, "%s: cannot create: %s", tmp, strerror(errno));
     char text[32];
     int n = snprintf(text, sizeof(text), "%" PRId64, value);
-    if (store_write_all(fd, text, (size_t)n) != 0 || fsync(fd) != 0) {
+    if (store_write_all(fd, text, (size_t)n) != 0) {
         int e = errno;
         close(fd);
         unlink(tmp);
         return store_errf(err, "%s: write failed: %s", tmp, strerror(e));
+    }
+    return store_commit_tmp(fd, tmp, path, snap_dir, true, err);
+}
+
+int store_commit_tmp(int fd, const char *tmp, const char *path, const char *dir, bool do_fsync,
+                     store_err_t *err)
+{
+    if (do_fsync && fsync(fd) != 0) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        return store_errf(err, "%s: fsync failed: %s", tmp, strerror(e));
     }
     if (close(fd) != 0) {
         int e = errno;
@@ -428,5 +440,5 @@ int store_epoch_write(const char *snap_dir, const char *name, int64_t value, sto
         unlink(tmp);
         return store_errf(err, "%s: rename to %s failed: %s", tmp, path, strerror(e));
     }
-    return store_fsync_dir(snap_dir, err);
+    return do_fsync ? store_fsync_dir(dir, err) : 0;
 }

@@ -109,6 +109,11 @@ size_t store_logs_from(const store_file_list_t *all, int64_t zxid);
 int store_path_join(char *out, size_t cap, const char *dir, const char *name, store_err_t *err);
 /* fsync a directory (after creating, renaming or removing entries in it). */
 int store_fsync_dir(const char *dir, store_err_t *err);
+/* Finish a file written under a temporary name: fsync it (if do_fsync),
+ * close fd, rename tmp to path and fsync dir (if do_fsync). On any failure
+ * the temporary file is removed and err names it. Always closes fd. */
+int store_commit_tmp(int fd, const char *tmp, const char *path, const char *dir, bool do_fsync,
+                     store_err_t *err);
 /* Write all of buf at offset (pwrite loop, EINTR-safe). 0 or -1 with errno. */
 int store_pwrite_all(int fd, const void *buf, size_t len, uint64_t offset);
 /* Write all of buf at the current position (write loop). 0 or -1 with errno. */
