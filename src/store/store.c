@@ -55,11 +55,13 @@ int store_fsync_dir(const char *dir, store_err_t *err)
     return 0;
 }
 
-int store_pwrite_all(int fd, const void *buf, size_t len, uint64_t offset)
+/* Write all of buf at offset, or at the file position when offset < 0,
+ * retrying short writes and EINTR. */
+static int write_fully(int fd, const void *buf, size_t len, int64_t offset)
 {
     const uint8_t *p = buf;
     while (len > 0) {
-        ssize_t n = pwrite(fd, p, len, (off_t)offset);
+        ssize_t n = offset < 0 ? write(fd, p, len) : pwrite(fd, p, len, (off_t)offset);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -71,29 +73,20 @@ int store_pwrite_all(int fd, const void *buf, size_t len, uint64_t offset)
         }
         p += n;
         len -= (size_t)n;
-        offset += (uint64_t)n;
+        if (offset >= 0)
+            offset += n;
     }
     return 0;
 }
 
+int store_pwrite_all(int fd, const void *buf, size_t len, uint64_t offset)
+{
+    return write_fully(fd, buf, len, (int64_t)offset);
+}
+
 int store_write_all(int fd, const void *buf, size_t len)
 {
-    const uint8_t *p = buf;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        if (n == 0) {
-            errno = EIO;
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
+    return write_fully(fd, buf, len, -1);
 }
 
 /* ---- file names ------------------------------------------------------------- */

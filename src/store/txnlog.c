@@ -83,17 +83,14 @@ static bool skip_body(jute_reader_t *r, int32_t type)
         break;
     case ZOP_CREATE:
     case ZOP_CREATE2:
-        (void)jr_string(r);
-        (void)jr_buffer(r);
-        skip_acls(r);
-        (void)jr_bool(r);
-        (void)jr_int(r);
-        break;
     case ZOP_CREATE_CONTAINER:
     case ZOP_CREATE_TTL:
+        /* path, data, acl, [ephemeral], parentCVersion, [ttl] */
         (void)jr_string(r);
         (void)jr_buffer(r);
         skip_acls(r);
+        if (type == ZOP_CREATE || type == ZOP_CREATE2)
+            (void)jr_bool(r);
         (void)jr_int(r);
         if (type == ZOP_CREATE_TTL)
             (void)jr_long(r);
