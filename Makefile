@@ -73,11 +73,12 @@ unit: $(UNIT_BIN)
 integration: all
 	CORRALD=$(abspath $(BUILD)/corrald) /usr/bin/python3 -m pytest -q tests/integration
 
-# The whole integration suite again against an ASan+UBSan build of the server.
+# The unit tests and the whole integration suite again against an ASan+UBSan
+# build.
 asan:
-	$(MAKE) --no-print-directory BUILD=build/asan CC=clang \
+	ASAN_OPTIONS=detect_leaks=1 $(MAKE) --no-print-directory BUILD=build/asan CC=clang \
 	  CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
-	  build/asan/corrald
+	  build/asan/corrald unit
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  CORRALD=$(abspath build/asan/corrald) CORRAL_SANITIZED=1 /usr/bin/python3 -m pytest -q tests/integration
 

@@ -270,7 +270,7 @@ static void collect(strmap_t *m, char ***out, size_t *n,
 
 static bool container_candidate(server_t *s, znode_t *n, int64_t now_wall)
 {
-    if (n->nkids > 0)
+    if (znode_nkids(n) > 0)
         return false;
     if (n->cversion > 0)
         return true;
@@ -281,7 +281,7 @@ static bool container_candidate(server_t *s, znode_t *n, int64_t now_wall)
 static bool ttl_candidate(server_t *s, znode_t *n, int64_t now_wall)
 {
     (void)s;
-    return n->nkids == 0 && now_wall - n->mtime > znode_ttl_ms(n);
+    return znode_nkids(n) == 0 && now_wall - n->mtime > znode_ttl_ms(n);
 }
 
 void server_on_container_check(uv_timer_t *t)

@@ -42,9 +42,9 @@ static void reply_stat(conn_t *c, int32_t xid, int64_t zxid, const znode_t *n)
 
 static void write_children(buf_t *b, const znode_t *n)
 {
-    jw_int(b, (int32_t)n->nkids);
-    for (uint32_t i = 0; i < n->nkids; i++) {
-        const znode_t *k = n->kids[i];
+    jw_int(b, (int32_t)znode_nkids(n));
+    for (uint32_t i = 0; i < znode_nkids(n); i++) {
+        const znode_t *k = znode_kid(n, i);
         jw_buffer(b, znode_name(k), (int32_t)(k->path_len - k->name_off));
     }
 }

@@ -128,11 +128,7 @@ static void resolve_placeholders(tree_t *t, const txn_header_t *h, int32_t type,
 static int check_placeholders(const tree_t *t, const store_recovery_t *out, store_err_t *err)
 {
     size_t pos = 0;
-    const char *k;
-    size_t kl;
-    void *v;
-    while (strmap_next(&t->nodes, &pos, &k, &kl, &v)) {
-        const znode_t *n = v;
+    for (const znode_t *n; (n = tree_next_node(t, &pos));) {
         if (snapshot_acl_is_placeholder(n->acl))
             return store_errf(err,
                               "%s: node %s refers to ACL index %" PRId64

@@ -338,25 +338,25 @@ static void write_nodes(snap_out_t *o, const tree_t *t)
     while (top > 0 && !o->failed) {
         const znode_t *n = stack[--top];
         write_node(o, t, n);
-        if (n->nkids == 0)
+        if (znode_nkids(n) == 0)
             continue;
-        if (n->nkids > kcap) {
-            kcap = n->nkids;
+        if (znode_nkids(n) > kcap) {
+            kcap = znode_nkids(n);
             keys = xrealloc(keys, kcap * sizeof(*keys));
         }
-        uint32_t mask = java_children_capacity(n->nkids) - 1;
-        for (uint32_t i = 0; i < n->nkids; i++) {
-            const znode_t *k = n->kids[i];
+        uint32_t mask = java_children_capacity(znode_nkids(n)) - 1;
+        for (uint32_t i = 0; i < znode_nkids(n); i++) {
+            const znode_t *k = znode_kid(n, i);
             uint32_t h = java_string_hash(znode_name(k), k->path_len - k->name_off);
             keys[i] = (kid_key_t){java_spread(h) & mask, k};
         }
-        qsort(keys, n->nkids, sizeof(*keys), cmp_kids);
-        if (top + n->nkids > cap) {
-            while (top + n->nkids > cap)
+        qsort(keys, znode_nkids(n), sizeof(*keys), cmp_kids);
+        if (top + znode_nkids(n) > cap) {
+            while (top + znode_nkids(n) > cap)
                 cap *= 2;
             stack = xrealloc(stack, cap * sizeof(*stack));
         }
-        for (uint32_t i = n->nkids; i > 0; i--)
+        for (uint32_t i = znode_nkids(n); i > 0; i--)
             stack[top++] = keys[i - 1].n;
     }
     free(stack);
@@ -616,7 +616,7 @@ int snapshot_read_mem(const uint8_t *p, size_t len, const char *name, bool exten
     tree_init(t, extended_types);
     /* A node takes at least ~80 bytes in the stream (path, data length, ACL
      * index, 60-byte StatPersisted): size the index once, no rehashing. */
-    tree_reserve(t, len / 80);
+    tree_reserve(t, len / 160); /* ~190 B per znode of 100 B; grows if more */
     u64map_t by_index;
     u64map_init(&by_index);
     acl_holds_t holds = {0};

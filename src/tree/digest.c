@@ -52,10 +52,7 @@ uint64_t tree_digest(const tree_t *t)
 {
     uint64_t sum = 0;
     size_t pos = 0;
-    const char *k;
-    size_t kl;
-    void *v;
-    while (strmap_next(&t->nodes, &pos, &k, &kl, &v))
-        sum += tree_node_digest(v);
+    for (const znode_t *n; (n = tree_next_node(t, &pos));)
+        sum += tree_node_digest(n);
     return sum;
 }

@@ -1,10 +1,12 @@
-/* tree: znode storage. Nodes live in one path-keyed hash table; each node
- * also keeps an array of child pointers (swap-remove, each child knows its
- * slot) so getChildren is O(children) and delete is O(1). */
+/* tree: znode storage. Nodes live in the tree's slab and are indexed by full
+ * path (nodemap); each node also keeps an array of child pointers
+ * (swap-remove, each child knows its slot) so getChildren is O(children) and
+ * delete is O(1). */
 #include "tree.h"
 
 #include "tree/quota.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,19 +28,36 @@ static void acl_fill(tree_acl_t *a, const zk_acl_ref_t *v, int32_t n)
     }
 }
 
-/* One allocation holds the node and its path. */
-static znode_t *node_new(const char *path, size_t len)
+static uint8_t *inline_data(znode_t *n)
 {
-    znode_t *n = xmalloc(sizeof(*n) + len + 1);
-    memset(n, 0, sizeof(*n));
-    n->path = (char *)(n + 1);
+    return (uint8_t *)n->path + n->path_len + 1;
+}
+
+static size_t node_bytes(const znode_t *n)
+{
+    return offsetof(znode_t, path) + n->path_len + 1 + n->inline_cap;
+}
+
+/* One slab object holds the node, its path and `data_room` bytes of data. */
+static znode_t *node_new(tree_t *t, const char *path, size_t len, uint32_t data_room)
+{
+    znode_t *n = slab_alloc(&t->node_mem, offsetof(znode_t, path) + len + 1 + data_room);
+    memset(n, 0, offsetof(znode_t, path));
     memcpy(n->path, path, len);
     n->path[len] = '\0';
     n->path_len = (uint32_t)len;
+    n->inline_cap = data_room;
     const char *slash = len ? memrchr(path, '/', len) : NULL;
     n->name_off = slash ? (uint32_t)(slash - path + 1) : 0;
-    n->data_len = 0;
     return n;
+}
+
+static void node_free(tree_t *t, znode_t *n)
+{
+    free(n->kids);
+    if (n->data != inline_data(n))
+        free(n->data);
+    slab_free(&t->node_mem, n, node_bytes(n));
 }
 
 static void eph_add(tree_t *t, znode_t *n, int64_t sid)
@@ -76,21 +95,26 @@ static void eph_remove(tree_t *t, znode_t *n, int64_t sid)
 static void link_child(znode_t *parent, znode_t *n)
 {
     n->parent = parent;
-    if (parent->nkids == parent->kids_cap) {
-        parent->kids_cap = parent->kids_cap ? parent->kids_cap * 2 : 4;
-        parent->kids = xrealloc(parent->kids, parent->kids_cap * sizeof(*parent->kids));
+    znode_kids_t *k = parent->kids;
+    if (!k || k->n == k->cap) {
+        uint32_t cap = k ? k->cap * 2 : 4;
+        k = xrealloc(k, sizeof(*k) + cap * sizeof(k->v[0]));
+        if (!parent->kids)
+            k->n = 0;
+        k->cap = cap;
+        parent->kids = k;
     }
-    n->slot_in_parent = parent->nkids;
-    parent->kids[parent->nkids++] = n;
+    n->slot_in_parent = k->n;
+    k->v[k->n++] = n;
 }
 
 static znode_t *builtin(tree_t *t, znode_t *parent, const char *path)
 {
-    znode_t *n = node_new(path, strlen(path));
+    znode_t *n = node_new(t, path, strlen(path), 0);
     n->acl = &t->open_acl;
-    n->data = NULL;
+    n->data = inline_data(n);
     n->data_len = 0;
-    strmap_put(&t->nodes, n->path, n->path_len, n);
+    nodemap_put_new(&t->nodes, n);
     if (parent)
         link_child(parent, n);
     t->node_count++;
@@ -101,7 +125,8 @@ static znode_t *builtin(tree_t *t, znode_t *parent, const char *path)
 void tree_init(tree_t *t, bool extended_types)
 {
     memset(t, 0, sizeof(*t));
-    strmap_init(&t->nodes);
+    nodemap_init(&t->nodes);
+    slab_init(&t->node_mem);
     strmap_init(&t->acls);
     u64map_init(&t->ephemerals);
     strmap_init(&t->containers);
@@ -129,12 +154,8 @@ void tree_free(tree_t *t)
     const char *k;
     size_t kl;
     void *v;
-    while (strmap_next(&t->nodes, &pos, &k, &kl, &v)) {
-        znode_t *n = v;
-        free(n->kids);
-        free(n->data);
-        free(n);
-    }
+    for (znode_t *n; (n = nodemap_next(&t->nodes, &pos));)
+        node_free(t, n);
     pos = 0;
     while (strmap_next(&t->acls, &pos, &k, &kl, &v)) {
         acl_free_entries(v);
@@ -148,7 +169,8 @@ void tree_free(tree_t *t)
         free(l);
     }
     acl_free_entries(&t->open_acl);
-    strmap_free(&t->nodes);
+    nodemap_free(&t->nodes);
+    slab_destroy(&t->node_mem);
     strmap_free(&t->acls);
     u64map_free(&t->ephemerals);
     strmap_free(&t->containers);
@@ -158,7 +180,7 @@ void tree_free(tree_t *t)
 
 znode_t *tree_get(const tree_t *t, const char *path, size_t len)
 {
-    return strmap_get(&t->nodes, path, len);
+    return nodemap_get(&t->nodes, path, len);
 }
 
 int32_t tree_parent_len(const char *path, size_t len)
@@ -235,13 +257,13 @@ znode_t *tree_add(tree_t *t, znode_t *parent, const char *path, size_t len, cons
                   int32_t data_len, tree_acl_t *acl, int64_t ephemeral_owner, int64_t zxid,
                   int64_t time_ms)
 {
-    znode_t *n = node_new(path, len);
-    if (strmap_put_new(&t->nodes, n->path, n->path_len, n)) {
-        free(n);
+    znode_t *n = node_new(t, path, len, data_len > 0 ? (uint32_t)data_len : 0);
+    if (nodemap_put_new(&t->nodes, n)) {
+        slab_free(&t->node_mem, n, node_bytes(n));
         return NULL;
     }
     if (data_len >= 0) {
-        n->data = xmalloc((size_t)data_len);
+        n->data = inline_data(n);
         if (data_len)
             memcpy(n->data, data, (size_t)data_len);
     }
@@ -270,8 +292,8 @@ void tree_remove(tree_t *t, znode_t *n)
     quota_on_remove(t, n);
     znode_t *p = n->parent;
     if (p) {
-        znode_t *last = p->kids[--p->nkids];
-        p->kids[n->slot_in_parent] = last;
+        znode_t *last = p->kids->v[--p->kids->n];
+        p->kids->v[n->slot_in_parent] = last;
         last->slot_in_parent = n->slot_in_parent;
     }
     int64_t sid = znode_session_owner(t, n);
@@ -281,13 +303,11 @@ void tree_remove(tree_t *t, znode_t *n)
         strmap_del(&t->containers, n->path, n->path_len);
     else if (znode_is_ttl(t, n))
         strmap_del(&t->ttls, n->path, n->path_len);
-    strmap_del(&t->nodes, n->path, n->path_len);
+    nodemap_del(&t->nodes, n);
     t->node_count--;
     t->data_bytes -= n->path_len + (size_t)(n->data_len > 0 ? n->data_len : 0);
     tree_acl_unref(t, n->acl);
-    free(n->kids);
-    free(n->data);
-    free(n);
+    node_free(t, n);
 }
 
 void tree_set_data(tree_t *t, znode_t *n, const void *data, int32_t data_len)
@@ -300,13 +320,18 @@ void tree_set_data(tree_t *t, znode_t *n, const void *data, int32_t data_len)
 void tree_set_data_raw(tree_t *t, znode_t *n, const void *data, int32_t data_len)
 {
     t->data_bytes -= (size_t)(n->data_len > 0 ? n->data_len : 0);
-    free(n->data);
-    n->data = NULL;
-    if (data_len >= 0) {
+    uint8_t *old = n->data;
+    uint8_t *room = inline_data(n);
+    if (data_len < 0)
+        n->data = NULL;
+    else if ((uint32_t)data_len <= n->inline_cap)
+        n->data = room;
+    else
         n->data = xmalloc((size_t)data_len);
-        if (data_len)
-            memcpy(n->data, data, (size_t)data_len);
-    }
+    if (data_len > 0)
+        memmove(n->data, data, (size_t)data_len);
+    if (old && old != room)
+        free(old); /* after the copy: `data` may point into it */
     n->data_len = data_len;
     t->data_bytes += (size_t)(data_len > 0 ? data_len : 0);
 }
@@ -325,11 +350,11 @@ void znode_stat(const tree_t *t, const znode_t *n, zk_stat_t *st)
     st->ctime = n->ctime;
     st->mtime = n->mtime;
     st->version = n->version;
-    st->cversion = (int32_t)((uint32_t)n->cversion * 2u - n->nkids);
+    st->cversion = (int32_t)((uint32_t)n->cversion * 2u - znode_nkids(n));
     st->aversion = n->aversion;
     st->ephemeral_owner = znode_session_owner(t, n);
     st->data_length = n->data_len > 0 ? n->data_len : 0;
-    st->num_children = (int32_t)n->nkids;
+    st->num_children = (int32_t)znode_nkids(n);
     st->pzxid = n->pzxid;
 }
 
@@ -347,12 +372,12 @@ void tree_walk(const znode_t *n, void (*fn)(void *ctx, const znode_t *node), voi
     while (top) {
         const znode_t *cur = stack[--top];
         fn(ctx, cur);
-        for (uint32_t i = 0; i < cur->nkids; i++) {
+        for (uint32_t i = 0; i < znode_nkids(cur); i++) {
             if (top == cap) {
                 cap *= 2;
                 stack = xrealloc(stack, cap * sizeof(*stack));
             }
-            stack[top++] = cur->kids[i];
+            stack[top++] = znode_kid(cur, i);
         }
     }
     free(stack);
@@ -366,7 +391,7 @@ static void count_node(void *ctx, const znode_t *node)
 
 void tree_reserve(tree_t *t, size_t nodes)
 {
-    strmap_reserve(&t->nodes, nodes);
+    nodemap_reserve(&t->nodes, nodes);
 }
 
 uint64_t tree_count_descendants(const znode_t *n)

@@ -11,9 +11,11 @@
 #include <stdint.h>
 
 #include "base/hashmap.h"
+#include "base/slab.h"
 #include "base/jute.h"
 #include "auth/auth.h"
 #include "proto/records.h"
+#include "tree/nodemap.h"
 
 /* An interned, reference-counted ACL list. Nodes with the same ACL share one. */
 typedef struct tree_acl {
@@ -23,22 +25,39 @@ typedef struct tree_acl {
     buf_t key; /* jute encoding of the list: the interning key */
 } tree_acl_t;
 
+/* A node's children: swap-remove, each child knows its slot. */
+typedef struct znode_kids {
+    uint32_t n, cap;
+    struct znode *v[];
+} znode_kids_t;
+
+/* One allocation from the tree's slab holds the node, its path and (when it
+ * fits the room reserved at creation) its data. */
 typedef struct znode {
-    char *path;
+    struct znode *parent;
+    znode_kids_t *kids; /* NULL until the first child */
+    uint8_t *data;      /* NULL: null data; else inline (after the path) or a heap copy */
+    tree_acl_t *acl;
+    int64_t czxid, mzxid, pzxid, ctime, mtime;
+    int64_t ephemeral_owner;             /* stored form (§6.3) */
+    int32_t version, cversion, aversion; /* cversion as stored */
+    int32_t data_len;                    /* -1: null data */
+    uint32_t inline_cap;                 /* data bytes reserved after the path */
     uint32_t path_len;
     uint32_t name_off; /* offset of the last path component */
-    struct znode *parent;
-    struct znode **kids;
-    uint32_t nkids, kids_cap;
     uint32_t slot_in_parent;
     uint32_t slot_in_owner; /* index in the session's ephemeral list */
-    uint8_t *data;
-    int32_t data_len; /* -1: null data */
-    int64_t czxid, mzxid, pzxid, ctime, mtime;
-    int32_t version, cversion, aversion; /* cversion as stored */
-    int64_t ephemeral_owner;             /* stored form (§6.3) */
-    tree_acl_t *acl;
+    char path[];            /* NUL-terminated; the inline data follows */
 } znode_t;
+
+static inline uint32_t znode_nkids(const znode_t *n)
+{
+    return n->kids ? n->kids->n : 0;
+}
+static inline znode_t *znode_kid(const znode_t *n, uint32_t i)
+{
+    return n->kids->v[i];
+}
 
 typedef struct eph_list {
     znode_t **v;
@@ -46,7 +65,8 @@ typedef struct eph_list {
 } eph_list_t;
 
 typedef struct tree {
-    strmap_t nodes;      /* path -> znode_t */
+    nodemap_t nodes;     /* path -> znode_t */
+    slab_t node_mem;     /* where the znodes live */
     strmap_t acls;       /* jute(acl list) -> tree_acl_t */
     u64map_t ephemerals; /* session id -> eph_list_t */
     strmap_t containers; /* path -> znode_t, container nodes */
@@ -105,6 +125,13 @@ void znode_stat(const tree_t *t, const znode_t *n, zk_stat_t *st);
 static inline const char *znode_name(const znode_t *n)
 {
     return n->path + n->name_off;
+}
+
+/* Every node, in no particular order: start with *pos = 0; NULL at the end.
+ * The tree must not change during the iteration. */
+static inline znode_t *tree_next_node(const tree_t *t, size_t *pos)
+{
+    return nodemap_next(&t->nodes, pos);
 }
 
 const eph_list_t *tree_session_ephemerals(const tree_t *t, int64_t session_id);

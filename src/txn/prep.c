@@ -75,7 +75,7 @@ static bool view_get(prep_t *p, const char *path, size_t len, node_view_t *out)
     out->version = n->version;
     out->cversion = n->cversion;
     out->aversion = n->aversion;
-    out->nkids = (int32_t)n->nkids;
+    out->nkids = (int32_t)znode_nkids(n);
     out->ephemeral_owner = n->ephemeral_owner;
     out->acl = n->acl;
     return true;

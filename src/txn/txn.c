@@ -225,7 +225,7 @@ static bool apply_delete(tree_t *t, watch_mgr_t *wm, const txn_header_t *h, int3
     res->type = kind;
     res->path = path;
     znode_t *n = tree_get_j(t, path);
-    if (!n || n->nkids > 0 || n == t->root) {
+    if (!n || znode_nkids(n) > 0 || n == t->root) {
         res->err = n ? ZNOTEMPTY : ZNONODE;
         return true;
     }
@@ -294,7 +294,7 @@ static bool apply_close_session(tree_t *t, watch_mgr_t *wm, const txn_header_t *
         for (int32_t i = 0; i < n && !r->err; i++) {
             jstr_t p = jr_string(r);
             znode_t *node = r->err ? NULL : tree_get_j(t, p);
-            if (node && node->nkids == 0 && znode_session_owner(t, node) == h->client_id)
+            if (node && znode_nkids(node) == 0 && znode_session_owner(t, node) == h->client_id)
                 delete_node(t, wm, node, h->zxid);
         }
         if (r->err)

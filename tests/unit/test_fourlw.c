@@ -49,7 +49,7 @@ static char *read_fixture(const char *rel, size_t *len_out)
 /* Compare, and on mismatch print the first differing line of each. */
 static void assert_text(const char *what, const char *want, size_t want_len, const buf_t *got)
 {
-    if (got->len == want_len && memcmp(got->data, want, want_len) == 0)
+    if (got->len == want_len && (want_len == 0 || memcmp(got->data, want, want_len) == 0))
         return;
     size_t i = 0, line = 1, bol = 0;
     while (i < want_len && i < got->len && want[i] == (char)got->data[i]) {

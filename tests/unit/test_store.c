@@ -196,11 +196,7 @@ static void assert_trees_equal(const tree_t *a, const tree_t *b)
 {
     assert_int_equal(a->node_count, b->node_count);
     size_t pos = 0;
-    const char *k;
-    size_t kl;
-    void *v;
-    while (strmap_next(&a->nodes, &pos, &k, &kl, &v)) {
-        const znode_t *x = v;
+    for (const znode_t *x; (x = tree_next_node(a, &pos));) {
         const znode_t *y = tree_get(b, x->path, x->path_len);
         if (!y)
             fail_msg("node %s missing", x->path);
@@ -216,7 +212,7 @@ static void assert_trees_equal(const tree_t *a, const tree_t *b)
         assert_int_equal(x->data_len, y->data_len);
         if (x->data_len > 0)
             assert_memory_equal(x->data, y->data, (size_t)x->data_len);
-        assert_int_equal(x->nkids, y->nkids);
+        assert_int_equal(znode_nkids(x), znode_nkids(y));
         assert_int_equal(x->acl->index, y->acl->index);
         assert_true(acl_list_equal(&x->acl->list, &y->acl->list));
         assert_int_equal(znode_is_container(x), znode_is_container(y));

@@ -103,11 +103,7 @@ static void print_tree(FILE *f, const tree_t *t, const sessions_t *s)
     for (size_t i = 0; i < s->n; i++)
         fprintf(f, "{\"session\": %" PRId64 ", \"timeout\": %d}\n", s->v[i].id, s->v[i].timeout_ms);
     size_t pos = 0;
-    const char *k;
-    size_t kl;
-    void *v;
-    while (strmap_next(&t->nodes, &pos, &k, &kl, &v)) {
-        const znode_t *n = v;
+    for (const znode_t *n; (n = tree_next_node(t, &pos));) {
         zk_stat_t st;
         znode_stat(t, n, &st);
         fputs("{\"node\": ", f);

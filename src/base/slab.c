@@ -1,0 +1,181 @@
+/* slab: size-segregated free lists over headerless chunks (see slab.h). */
+#include "slab.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "buf.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SLAB_PLAIN_MALLOC 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SLAB_PLAIN_MALLOC 1
+#endif
+#endif
+
+#ifdef SLAB_PLAIN_MALLOC
+
+/* Every object and array its own malloc, for the sanitizers' sake. */
+void slab_init(slab_t *s)
+{
+    memset(s, 0, sizeof(*s));
+}
+
+void slab_destroy(slab_t *s)
+{
+    slab_init(s);
+}
+
+void *slab_alloc(slab_t *s, size_t size)
+{
+    (void)s;
+    return xmalloc(size);
+}
+
+void slab_free(slab_t *s, void *p, size_t size)
+{
+    (void)s;
+    (void)size;
+    free(p);
+}
+
+void *big_calloc(size_t bytes)
+{
+    return xcalloc(1, bytes);
+}
+
+void big_free(void *p, size_t bytes)
+{
+    (void)bytes;
+    free(p);
+}
+
+#else
+
+#define BIG_MMAP_BYTES ((size_t)4 << 20)
+
+static size_t round8(size_t n)
+{
+    return (n + 7) & ~(size_t)7;
+}
+
+static void *map_or_die(size_t bytes, size_t align)
+{
+    size_t span = bytes + align;
+    uint8_t *p = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        fprintf(stderr, "out of memory mapping %zu bytes\n", bytes);
+        abort();
+    }
+    /* Trim to an aligned start so a whole huge page can back it. */
+    uint8_t *start = (uint8_t *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
+    if (start > p)
+        munmap(p, (size_t)(start - p));
+    uint8_t *end = start + bytes;
+    if (p + span > end)
+        munmap(end, (size_t)(p + span - end));
+    return start;
+}
+
+static void want_huge_pages(void *p, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, bytes, MADV_HUGEPAGE); /* advice only: fine if refused */
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
+
+void slab_init(slab_t *s)
+{
+    memset(s, 0, sizeof(*s));
+}
+
+void slab_destroy(slab_t *s)
+{
+    for (size_t i = 0; i < s->nchunks; i++)
+        munmap(s->chunks[i], SLAB_CHUNK_BYTES);
+    free(s->chunks);
+    slab_init(s);
+}
+
+static void push_free(slab_t *s, void *p, size_t size)
+{
+    *(void **)p = s->free_lists[size / 8];
+    s->free_lists[size / 8] = p;
+}
+
+static void new_chunk(slab_t *s)
+{
+    /* The old chunk's tail becomes a free object of its own size. */
+    if (s->bump_left >= 8)
+        push_free(s, s->bump, s->bump_left);
+    void *c = map_or_die(SLAB_CHUNK_BYTES, SLAB_CHUNK_BYTES);
+    if (s->bytes_in_chunks >= SLAB_HUGE_AFTER)
+        want_huge_pages(c, SLAB_CHUNK_BYTES);
+    if (s->nchunks == s->chunks_cap) {
+        s->chunks_cap = s->chunks_cap ? s->chunks_cap * 2 : 16;
+        s->chunks = xrealloc(s->chunks, s->chunks_cap * sizeof(*s->chunks));
+    }
+    s->chunks[s->nchunks++] = c;
+    s->bytes_in_chunks += SLAB_CHUNK_BYTES;
+    s->bump = c;
+    s->bump_left = SLAB_CHUNK_BYTES;
+}
+
+void *slab_alloc(slab_t *s, size_t size)
+{
+    size = round8(size < 8 ? 8 : size);
+    if (size > SLAB_MAX_OBJECT)
+        return xmalloc(size);
+    void *p = s->free_lists[size / 8];
+    if (p) {
+        s->free_lists[size / 8] = *(void **)p;
+        return p;
+    }
+    if (s->bump_left < size)
+        new_chunk(s);
+    p = s->bump;
+    s->bump += size;
+    s->bump_left -= size;
+    return p;
+}
+
+void slab_free(slab_t *s, void *p, size_t size)
+{
+    if (!p)
+        return;
+    size = round8(size < 8 ? 8 : size);
+    if (size > SLAB_MAX_OBJECT)
+        free(p);
+    else
+        push_free(s, p, size);
+}
+
+void *big_calloc(size_t bytes)
+{
+    if (bytes >= BIG_MMAP_BYTES) {
+        /* Fresh anonymous pages read as zero. */
+        void *p = map_or_die(bytes, SLAB_CHUNK_BYTES);
+        want_huge_pages(p, bytes);
+        return p;
+    }
+    return xcalloc(1, bytes);
+}
+
+void big_free(void *p, size_t bytes)
+{
+    if (!p)
+        return;
+    if (bytes >= BIG_MMAP_BYTES) {
+        munmap(p, bytes);
+        return;
+    }
+    free(p);
+}
+
+#endif
