@@ -42,6 +42,17 @@ void slab_free(slab_t *s, void *p, size_t size)
     free(p);
 }
 
+void slab_prefault_start(slab_t *s, size_t bytes)
+{
+    (void)s;
+    (void)bytes;
+}
+
+void slab_prefault_wait(slab_t *s)
+{
+    (void)s;
+}
+
 void *big_calloc(size_t bytes)
 {
     return xcalloc(1, bytes);
@@ -97,10 +108,48 @@ void slab_init(slab_t *s)
 
 void slab_destroy(slab_t *s)
 {
+    slab_prefault_wait(s);
     for (size_t i = 0; i < s->nchunks; i++)
         munmap(s->chunks[i], SLAB_CHUNK_BYTES);
+    if (s->spare_chunks)
+        munmap(s->spare, s->spare_chunks * SLAB_CHUNK_BYTES);
     free(s->chunks);
     slab_init(s);
+}
+
+static void *populate(void *arg)
+{
+    slab_t *s = arg; /* only the two prefault_ fields, fixed while this runs */
+#ifdef MADV_POPULATE_WRITE
+    for (size_t off = 0; off < s->prefault_bytes; off += SLAB_CHUNK_BYTES)
+        if (madvise(s->prefault_base + off, SLAB_CHUNK_BYTES, MADV_POPULATE_WRITE) != 0)
+            break; /* an older kernel: the caller faults the pages itself */
+#else
+    (void)s;
+#endif
+    return NULL;
+}
+
+void slab_prefault_start(slab_t *s, size_t bytes)
+{
+    size_t n = bytes / SLAB_CHUNK_BYTES;
+    if (s->prefaulting || s->spare_chunks || n == 0)
+        return;
+    s->spare = map_or_die(n * SLAB_CHUNK_BYTES, SLAB_CHUNK_BYTES);
+    s->spare_chunks = n;
+    if (s->bytes_in_chunks + n * SLAB_CHUNK_BYTES >= SLAB_HUGE_AFTER)
+        want_huge_pages(s->spare, n * SLAB_CHUNK_BYTES);
+    s->prefault_base = s->spare;
+    s->prefault_bytes = n * SLAB_CHUNK_BYTES;
+    s->prefaulting = pthread_create(&s->prefault_thread, NULL, populate, s) == 0;
+}
+
+void slab_prefault_wait(slab_t *s)
+{
+    if (s->prefaulting) {
+        pthread_join(s->prefault_thread, NULL);
+        s->prefaulting = false;
+    }
 }
 
 static void push_free(slab_t *s, void *p, size_t size)
@@ -114,9 +163,16 @@ static void new_chunk(slab_t *s)
     /* The old chunk's tail becomes a free object of its own size. */
     if (s->bump_left >= 8)
         push_free(s, s->bump, s->bump_left);
-    void *c = map_or_die(SLAB_CHUNK_BYTES, SLAB_CHUNK_BYTES);
-    if (s->bytes_in_chunks >= SLAB_HUGE_AFTER)
-        want_huge_pages(c, SLAB_CHUNK_BYTES);
+    void *c;
+    if (s->spare_chunks) {
+        c = s->spare;
+        s->spare += SLAB_CHUNK_BYTES;
+        s->spare_chunks--;
+    } else {
+        c = map_or_die(SLAB_CHUNK_BYTES, SLAB_CHUNK_BYTES);
+        if (s->bytes_in_chunks >= SLAB_HUGE_AFTER)
+            want_huge_pages(c, SLAB_CHUNK_BYTES);
+    }
     if (s->nchunks == s->chunks_cap) {
         s->chunks_cap = s->chunks_cap ? s->chunks_cap * 2 : 16;
         s->chunks = xrealloc(s->chunks, s->chunks_cap * sizeof(*s->chunks));

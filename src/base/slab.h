@@ -12,6 +12,8 @@
 #ifndef CORRAL_SLAB_H
 #define CORRAL_SLAB_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +28,12 @@ typedef struct slab {
     void **chunks;
     size_t nchunks, chunks_cap;
     size_t bytes_in_chunks;
+    uint8_t *spare; /* mapped ahead by slab_prefault_start, not yet in use */
+    size_t spare_chunks;
+    uint8_t *prefault_base; /* what the helper thread populates */
+    size_t prefault_bytes;
+    pthread_t prefault_thread;
+    bool prefaulting;
 } slab_t;
 
 void slab_init(slab_t *s);
@@ -36,6 +44,13 @@ void slab_destroy(slab_t *s);
 void *slab_alloc(slab_t *s, size_t size);
 /* `size` must be the size the object was allocated with. */
 void slab_free(slab_t *s, void *p, size_t size);
+
+/* About to allocate roughly `bytes` (a bulk load): map that much now and
+ * let a helper thread fault it in (the kernel zeroes the pages on the other
+ * core) while the caller fills it. Never more than `bytes` is mapped ahead.
+ * Returns at once; slab_prefault_wait joins the helper. */
+void slab_prefault_start(slab_t *s, size_t bytes);
+void slab_prefault_wait(slab_t *s);
 
 /* A large zeroed array (hash tables of millions of slots): anonymous
  * memory, with huge pages asked for when it is large. */

@@ -615,9 +615,10 @@ int snapshot_read_mem(const uint8_t *p, size_t len, const char *name, bool exten
     info->zxid = -1;
     info->stream_bytes = len;
     tree_init(t, extended_types);
-    /* A znode of 100 B with a short path takes ~190 B of the stream; size
-     * the index for that (it grows if the znodes are smaller). */
-    tree_reserve(t, len / 160);
+    /* A znode of 100 B with a short path takes ~190 B of the stream and
+     * ~240 B of memory; size the index for that (it grows if the znodes are
+     * smaller) and have no more than the stream's size faulted in ahead. */
+    tree_reserve(t, len / 160, len);
     adler_bg_t seal_sum;
     adler_bg_start(&seal_sum, p, len);
     u64map_t by_index;
@@ -848,6 +849,7 @@ int snapshot_read_mem(const uint8_t *p, size_t len, const char *name, bool exten
 
 done:
     adler_bg_stop(&seal_sum);
+    tree_reserve_done(t);
     for (size_t i = 0; i < holds.n; i++)
         tree_acl_unref(t, holds.v[i]); /* purges map entries no node uses */
     free(holds.v);

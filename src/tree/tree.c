@@ -389,9 +389,15 @@ static void count_node(void *ctx, const znode_t *node)
     (*(uint64_t *)ctx)++;
 }
 
-void tree_reserve(tree_t *t, size_t nodes)
+void tree_reserve(tree_t *t, size_t nodes, size_t bytes)
 {
+    slab_prefault_start(&t->node_mem, bytes);
     nodemap_reserve(&t->nodes, nodes);
+}
+
+void tree_reserve_done(tree_t *t)
+{
+    slab_prefault_wait(&t->node_mem);
 }
 
 uint64_t tree_count_descendants(const znode_t *n)

@@ -82,8 +82,11 @@ typedef struct tree {
 } tree_t;
 
 void tree_init(tree_t *t, bool extended_types);
-/* Size the path index for about `nodes` znodes (before a bulk load). */
-void tree_reserve(tree_t *t, size_t nodes);
+/* Before a bulk load: size the path index for about `nodes` znodes and
+ * start faulting in about `bytes` of node memory on a helper thread.
+ * tree_reserve_done (or tree_free) waits for that helper. */
+void tree_reserve(tree_t *t, size_t nodes, size_t bytes);
+void tree_reserve_done(tree_t *t);
 void tree_free(tree_t *t);
 
 znode_t *tree_get(const tree_t *t, const char *path, size_t len);

@@ -44,6 +44,31 @@ static void test_slab_sizes_and_reuse(void **state)
     free(sz);
 }
 
+/* Objects carved from chunks mapped ahead while a helper faults them in. */
+static void test_slab_prefault(void **state)
+{
+    (void)state;
+    slab_t s;
+    slab_init(&s);
+    slab_prefault_start(&s, (size_t)9 << 20);
+    enum { N = 50000 };
+    uint32_t **p = calloc(N, sizeof(*p));
+    for (int i = 0; i < N; i++) {
+        p[i] = slab_alloc(&s, 240);
+        p[i][0] = (uint32_t)i;
+        p[i][59] = (uint32_t)~i;
+    }
+    slab_prefault_wait(&s);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(p[i][0], (uint32_t)i);
+        assert_int_equal(p[i][59], (uint32_t)~i);
+        slab_free(&s, p[i], 240);
+    }
+    slab_prefault_start(&s, (size_t)4 << 20); /* left running: destroy joins it */
+    slab_destroy(&s);
+    free(p);
+}
+
 static void test_big_calloc_zeroed(void **state)
 {
     (void)state;
@@ -157,6 +182,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_slab_sizes_and_reuse),
+        cmocka_unit_test(test_slab_prefault),
         cmocka_unit_test(test_big_calloc_zeroed),
         cmocka_unit_test(test_nodemap_churn_matches_model),
         cmocka_unit_test(test_data_inline_heap_and_null),
