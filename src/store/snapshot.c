@@ -678,6 +678,8 @@ int snapshot_read_mem(const uint8_t *p, size_t len, const char *name, bool exten
         }
         if (jstr_is(path, "/"))
             break;
+        if (path.len > 0)
+            tree_prefetch(t, path.ptr, (size_t)path.len); /* its index slot, while parsing on */
         jstr_t data = jr_buffer(&r);
         int64_t acl_index = jr_long(&r);
         znode_stored_t st;

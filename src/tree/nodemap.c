@@ -103,6 +103,12 @@ znode_t *nodemap_get(const nodemap_t *m, const char *path, size_t len)
     return NULL;
 }
 
+void nodemap_prefetch(const nodemap_t *m, const char *path, size_t len)
+{
+    if (m->cap)
+        __builtin_prefetch(&m->slots[hash_bytes(path, len) & (m->cap - 1)], 1);
+}
+
 znode_t *nodemap_put_new(nodemap_t *m, znode_t *n)
 {
     if (over_load(m->used + 1, m->cap))

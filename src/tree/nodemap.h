@@ -24,6 +24,9 @@ typedef struct nodemap {
 void nodemap_init(nodemap_t *m);
 void nodemap_free(nodemap_t *m);
 struct znode *nodemap_get(const nodemap_t *m, const char *path, size_t len);
+/* Start loading the slot `path` hashes to into the cache (a bulk loader
+ * calls this a little before inserting the node). */
+void nodemap_prefetch(const nodemap_t *m, const char *path, size_t len);
 /* Insert n under its own path unless that path is present; returns the
  * present node, or NULL when n was inserted. */
 struct znode *nodemap_put_new(nodemap_t *m, struct znode *n);

@@ -87,6 +87,11 @@ void tree_init(tree_t *t, bool extended_types);
  * tree_reserve_done (or tree_free) waits for that helper. */
 void tree_reserve(tree_t *t, size_t nodes, size_t bytes);
 void tree_reserve_done(tree_t *t);
+/* A bulk loader's hint: the node at `path` is about to be added. */
+static inline void tree_prefetch(const tree_t *t, const char *path, size_t len)
+{
+    nodemap_prefetch(&t->nodes, path, len);
+}
 void tree_free(tree_t *t);
 
 znode_t *tree_get(const tree_t *t, const char *path, size_t len);
