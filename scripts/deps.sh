@@ -3,7 +3,7 @@
 # "test", to run its test suite), skipping any that are already present.
 set -e
 BUILD="build-essential pkg-config libuv1-dev zlib1g-dev libssl-dev libedit-dev libmicrohttpd-dev libcjson-dev"
-TEST="libcmocka-dev python3 python3-pytest python3-kazoo libzookeeper-mt-dev zookeeper clang libclang-rt-14-dev netcat-openbsd tmux python3-mock python3-objgraph"
+TEST="libcmocka-dev python3 python3-pytest python3-kazoo libzookeeper-mt-dev zookeeper clang libclang-rt-14-dev netcat-openbsd tmux python3-mock python3-objgraph default-jdk-headless libcurator-recipes-java"
 want="$BUILD"
 [ "$1" = "test" ] && want="$BUILD $TEST"
 missing=""
