@@ -68,7 +68,7 @@ run: deps
 	./$(BUILD)/corrald
 
 unit: $(UNIT_BIN)
-	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; ./$$t; done
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
 integration: all
 	CORRALD=$(abspath $(BUILD)/corrald) /usr/bin/python3 -m pytest -q tests/integration

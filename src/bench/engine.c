@@ -187,8 +187,7 @@ void eng_close(eng_t *e, eng_conn_t *c, bool expected)
         e->nready--;
     else
         e->nconnecting--;
-    epoll_ctl(e->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-    close(c->fd);
+    close(c->fd); /* also takes it out of the epoll set: no EPOLL_CTL_DEL */
     c->fd = -1;
     c->state = CS_CLOSED;
     c->close_deadline_ns = 0;
@@ -218,6 +217,17 @@ static void write_connect_request(eng_conn_t *c, int32_t timeout_ms)
     jw_buffer(&c->out, zero_passwd, sizeof(zero_passwd));
     jw_bool(&c->out, false); /* readOnly */
     jw_patch_int(&c->out, start, (int32_t)(c->out.len - start - 4));
+}
+
+static void connect_failed(eng_t *e, eng_conn_t *c, int err)
+{
+    char peer[300];
+    if (e->lost_logged < ENG_MAX_LOST_LOGGED) {
+        fprintf(stderr, "corral-bench: connect to %s: %s\n", conn_peer(e, c, peer, sizeof(peer)),
+                strerror(err));
+        e->lost_logged++;
+    }
+    eng_close(e, c, false);
 }
 
 void eng_connect(eng_t *e, eng_conn_t *c)
@@ -259,7 +269,24 @@ void eng_connect(eng_t *e, eng_conn_t *c)
         eng_close(e, c, false);
         return;
     }
+    /* On loopback the handshake is usually done by now: send the
+     * ConnectRequest at once and wait for input only. Still connecting
+     * (EAGAIN), wait to be writable as usual. */
+    ssize_t n = write(c->fd, c->out.data, c->out.len);
+    if (n == (ssize_t)c->out.len) {
+        buf_reset(&c->out);
+        c->last_send_ns = e->now_ns;
+        c->state = CS_HANDSHAKE;
+        epoll_set(e, c, false, EPOLL_CTL_ADD);
+        return;
+    }
+    if (n > 0)
+        buf_consume(&c->out, (size_t)n);
     epoll_set(e, c, true, EPOLL_CTL_ADD);
+    if (n > 0)
+        c->state = CS_HANDSHAKE; /* connected; flush_conn writes the rest */
+    else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+        connect_failed(e, c, errno);
 }
 
 size_t eng_req_begin(eng_conn_t *c, int32_t op, uint8_t kind, uint32_t aux)
@@ -469,13 +496,7 @@ static void conn_connected(eng_t *e, eng_conn_t *c)
     socklen_t len = sizeof(soerr);
     getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
     if (soerr) {
-        char peer[300];
-        if (e->lost_logged < ENG_MAX_LOST_LOGGED) {
-            fprintf(stderr, "corral-bench: connect to %s: %s\n",
-                    conn_peer(e, c, peer, sizeof(peer)), strerror(soerr));
-            e->lost_logged++;
-        }
-        eng_close(e, c, false);
+        connect_failed(e, c, soerr);
         return;
     }
     c->state = CS_HANDSHAKE;

@@ -4,9 +4,10 @@
  * reaper (deleteContainer). Watch events produced by apply are queued on the
  * watchers' connections here, before the writer's reply is queued (§9.4).
  *
- * Persistence is not implemented yet: a txn is "durable" as soon as it is
- * applied in memory (see README). The log thread will sit between prep and
- * apply. */
+ * Between prep and apply sits the log (persist.c, logthread.c): a txn is
+ * applied, and answered, only once the batch holding it is fsynced. Pending
+ * txns live in no-fork memory (nofork.h) so snapshots cost the loop no
+ * copy-on-write faults on them. */
 #include "server.h"
 
 #include <stdlib.h>
@@ -57,9 +58,12 @@ void server_deliver_event(void *ctx, watch_owner_t *owner, int32_t type, const c
         conn_close(c, "output buffer limit exceeded (client not reading)");
 }
 
+_Static_assert(sizeof(pending_txn_t) + 64 <= PENDING_TXN_SLOT, "pending_txn_t leaves no room");
+
 pending_txn_t *server_submit(server_t *s, conn_t *c, txn_origin_t origin, const prep_req_t *in)
 {
-    pending_txn_t *t = xcalloc(1, sizeof(*t));
+    pending_txn_t *t = nf_pool_get(&s->txn_pool);
+    memset(t, 0, sizeof(*t));
     t->origin = origin;
     t->conn = c;
     t->xid = in->cxid;
@@ -67,11 +71,21 @@ pending_txn_t *server_submit(server_t *s, conn_t *c, txn_origin_t origin, const 
     t->session_id = in->session_id;
     t->timeout_ms = in->session_timeout_ms;
     t->received_ms = server_mono_ms(s);
-    buf_init(&t->body);
     prep_req_t req = *in;
     req.zxid = ++s->last_prepped_zxid;
     req.time_ms = server_wall_ms();
-    t->err = prep_write(&s->prep, &req, &t->hdr, &t->body);
+    buf_reset(&s->prep_body);
+    t->err = prep_write(&s->prep, &req, &t->hdr, &s->prep_body);
+    t->body_len = s->prep_body.len;
+    if (t->body_len <= PENDING_TXN_SLOT - sizeof(*t)) {
+        if (t->body_len)
+            memcpy(t->room, s->prep_body.data, t->body_len);
+        t->body = t->room;
+    } else {
+        t->body_heap = xmalloc(t->body_len);
+        memcpy(t->body_heap, s->prep_body.data, t->body_len);
+        t->body = t->body_heap;
+    }
     s->metrics.writes_prepared++;
     s->metrics.txns_logged++;
     if (s->uncommitted_tail)
@@ -149,15 +163,15 @@ void server_apply_durable(server_t *s, int64_t upto_zxid)
         if (!s->uncommitted_head)
             s->uncommitted_tail = NULL;
         txn_result_t res;
-        if (!txn_apply(&s->tree, &s->watches, &t->hdr, t->body.data, t->body.len, &res))
+        if (!txn_apply(&s->tree, &s->watches, &t->hdr, t->body, t->body_len, &res))
             log_error(&s->log, "internal error: txn 0x%llx of type %d did not apply",
                       (unsigned long long)t->hdr.zxid, t->hdr.type);
         s->last_zxid = t->hdr.zxid;
         prep_committed(&s->prep, t->hdr.zxid);
         finish(s, t, &res);
         txn_result_free(&res);
-        buf_free(&t->body);
-        free(t);
+        free(t->body_heap);
+        nf_pool_put(&s->txn_pool, t);
     }
     /* Connections whose reads were waiting for these writes go on now. */
     for (size_t i = 0; i < s->nresume; i++) {

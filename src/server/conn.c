@@ -4,8 +4,11 @@
 #include "server.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static void on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *b);
 static void process_input(conn_t *c);
@@ -40,6 +43,53 @@ static int64_t ip_count(server_t *s, const char *ip)
     return e ? e->n : 0;
 }
 
+/* Input buffers: CONN_IN_BYTES of no-fork memory each (a read asks for 64 KiB
+ * of room), reused by the next connection rather than mapped and unmapped per
+ * connection. Pages past CONN_IN_KEEP that a buffer touched are given back
+ * when it is pooled; a buffer that grew for a large frame is unmapped. */
+#define CONN_IN_BYTES (128u << 10)
+#define CONN_IN_READ (64u << 10)
+#define CONN_IN_KEEP (16u << 10)
+#define CONN_IN_POOL 64
+
+static void in_acquire(conn_t *c)
+{
+    server_t *s = c->srv;
+    if (s->nin_pool > 0) {
+        c->in.data = s->in_pool[--s->nin_pool];
+        c->in.cap = CONN_IN_BYTES;
+        c->in.len = 0;
+    } else {
+        nf_buf_reserve(&c->in, CONN_IN_BYTES);
+    }
+}
+
+static void in_release(conn_t *c)
+{
+    server_t *s = c->srv;
+    if (c->in.data && c->in.cap == CONN_IN_BYTES && s->nin_pool < CONN_IN_POOL) {
+        if (!s->in_pool)
+            s->in_pool = xmalloc(CONN_IN_POOL * sizeof(*s->in_pool));
+        if (c->in_high > CONN_IN_KEEP)
+            (void)madvise(c->in.data + CONN_IN_KEEP, CONN_IN_BYTES - CONN_IN_KEEP, MADV_DONTNEED);
+        s->in_pool[s->nin_pool++] = c->in.data;
+        nf_buf_init(&c->in);
+        return;
+    }
+    nf_buf_free(&c->in);
+}
+
+void conn_pool_free(server_t *s)
+{
+    for (size_t i = 0; i < s->nin_pool; i++) {
+        nf_buf_t b = {s->in_pool[i], 0, CONN_IN_BYTES};
+        nf_buf_free(&b);
+    }
+    free(s->in_pool);
+    s->in_pool = NULL;
+    s->nin_pool = 0;
+}
+
 static void on_close(uv_handle_t *h)
 {
     conn_t *c = h->data;
@@ -66,7 +116,7 @@ static void on_close(uv_handle_t *h)
             if (s->dirty[i] == c)
                 s->dirty[i] = NULL;
     ip_count_adjust(s, c->peer_ip, -1);
-    buf_free(&c->in);
+    in_release(c);
     buf_free(&c->out);
     buf_free(&c->writing);
     auth_ids_free(&c->ids);
@@ -90,7 +140,9 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 {
     conn_t *c = h->data;
     (void)suggested;
-    buf_reserve(&c->in, 64 * 1024);
+    if (!c->in.data)
+        in_acquire(c);
+    nf_buf_reserve(&c->in, CONN_IN_READ);
     b->base = (char *)c->in.data + c->in.len;
     b->len = c->in.cap - c->in.len;
 }
@@ -184,6 +236,7 @@ void conn_mark_dirty(conn_t *c)
 void server_flush_dirty(uv_prepare_t *p)
 {
     server_t *s = p->data;
+    persist_apply_ready(s);
     log_flush(&s->log); /* info lines of this turn, one write */
     /* conn_flush may close connections (nulling their slots), or process
      * input held back by back-pressure and so dirty more connections: the
@@ -277,7 +330,7 @@ static void process_input(conn_t *c)
         }
     }
     if (c->state != CONN_CLOSING)
-        buf_consume(&c->in, off);
+        nf_buf_consume(&c->in, off);
 }
 
 static void on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *b)
@@ -291,6 +344,8 @@ static void on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *b)
         return;
     }
     c->in.len += (size_t)nread;
+    if (c->in.len > c->in_high)
+        c->in_high = c->in.len;
     c->srv->metrics.bytes_received += nread;
     process_input(c);
     conn_mark_dirty(c);
@@ -314,6 +369,21 @@ static void peer_name(conn_t *c)
     }
 }
 
+/* TCP_NODELAY, unless the listener's was inherited (checked once). */
+static void set_nodelay(conn_t *c)
+{
+    server_t *s = c->srv;
+    if (s->nodelay_inherited < 0) {
+        uv_os_fd_t fd;
+        int on = 0;
+        socklen_t len = sizeof(on);
+        s->nodelay_inherited = uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0 &&
+                               getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &len) == 0 && on;
+    }
+    if (!s->nodelay_inherited)
+        uv_tcp_nodelay(&c->tcp, 1);
+}
+
 static void close_rejected(uv_handle_t *h)
 {
     free(h);
@@ -329,7 +399,7 @@ void conn_accept(server_t *s)
         uv_close((uv_handle_t *)&c->tcp, close_rejected);
         return;
     }
-    uv_tcp_nodelay(&c->tcp, 1);
+    set_nodelay(c);
     peer_name(c);
     int64_t max_per_ip = s->cfg.max_client_cnxns;
     if ((max_per_ip > 0 && ip_count(s, c->peer_ip) >= max_per_ip) ||

@@ -15,19 +15,22 @@ static int64_t now_ms(void)
 static void *run(void *arg)
 {
     logthread_t *lt = arg;
-    buf_t batch;
-    buf_init(&batch);
+    nf_buf_t batch;
+    nf_buf_init(&batch);
     pthread_mutex_lock(&lt->mu);
     for (;;) {
-        while (!lt->stop && lt->staged.len == 0)
+        while (!lt->stop && lt->staged.len == 0) {
+            lt->idle = true;
             pthread_cond_wait(&lt->cv, &lt->mu);
+        }
+        lt->idle = false;
         if (lt->staged.len == 0 && lt->stop)
             break;
         /* Take the whole stage: this is the group commit. */
-        buf_t tmp = batch;
+        nf_buf_t tmp = batch;
         batch = lt->staged;
         lt->staged = tmp;
-        buf_reset(&lt->staged);
+        lt->staged.len = 0;
         int64_t first = lt->staged_first, last = lt->staged_last;
         size_t count = lt->staged_count;
         bool roll = lt->roll_requested;
@@ -63,7 +66,7 @@ static void *run(void *arg)
         uv_async_send(&lt->wake);
     }
     pthread_mutex_unlock(&lt->mu);
-    buf_free(&batch);
+    nf_buf_free(&batch);
     return NULL;
 }
 
@@ -73,7 +76,7 @@ int logthread_start(logthread_t *lt, uv_loop_t *loop, logthread_backend_t backen
     memset(lt, 0, sizeof(*lt));
     pthread_mutex_init(&lt->mu, NULL);
     pthread_cond_init(&lt->cv, NULL);
-    buf_init(&lt->staged);
+    nf_buf_init(&lt->staged);
     lt->backend = backend;
     lt->fsync_warn_ms = fsync_warn_ms;
     uv_async_init(loop, &lt->wake, on_durable);
@@ -93,8 +96,9 @@ void logthread_append(logthread_t *lt, const uint8_t *p, size_t len, int64_t zxi
         lt->staged_first = zxid;
     lt->staged_last = zxid;
     lt->staged_count++;
-    buf_append(&lt->staged, p, len);
-    pthread_cond_signal(&lt->cv);
+    nf_buf_append(&lt->staged, p, len);
+    if (lt->idle)
+        pthread_cond_signal(&lt->cv);
     pthread_mutex_unlock(&lt->mu);
 }
 
@@ -135,7 +139,7 @@ void logthread_stop(logthread_t *lt)
     lt->started = false;
     if (!uv_is_closing((uv_handle_t *)&lt->wake))
         uv_close((uv_handle_t *)&lt->wake, NULL);
-    buf_free(&lt->staged);
+    nf_buf_free(&lt->staged);
     pthread_mutex_destroy(&lt->mu);
     pthread_cond_destroy(&lt->cv);
 }

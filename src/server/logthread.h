@@ -2,11 +2,14 @@
  * staging buffer; one log thread repeatedly takes everything staged so far,
  * writes it and fsyncs once, then reports the highest zxid now durable back
  * to the loop through a uv_async wake-up. Whatever arrives while an fsync
- * runs forms the next batch, so batches grow with load.
+ * runs forms the next batch, so batches grow with load; the thread is only
+ * signalled when it waits for entries.
  *
  * The thread knows nothing of file formats: the backend callbacks (the txn
  * log in src/store) do the writing. A failed write or sync stops the thread
- * for good; the loop is told and no later entry is ever reported durable. */
+ * for good; the loop is told and no later entry is ever reported durable.
+ * The staging buffers are no-fork memory (nofork.h): snapshots do not make
+ * the loop fault on them. */
 #ifndef CORRAL_LOGTHREAD_H
 #define CORRAL_LOGTHREAD_H
 
@@ -15,7 +18,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "base/buf.h"
+#include "server/nofork.h"
 
 typedef struct logthread_backend {
     /* Write bytes holding the entries first_zxid..last_zxid, in order. */
@@ -39,9 +42,10 @@ typedef struct logthread {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    buf_t staged; /* entries waiting for the thread (under mu) */
+    nf_buf_t staged; /* entries waiting for the thread (under mu) */
     int64_t staged_first, staged_last;
     size_t staged_count;
+    bool idle; /* under mu: the thread waits for entries */
     bool stop;
     bool roll_requested;     /* under mu: roll before the next batch */
     bool failed;             /* under mu */

@@ -123,7 +123,9 @@ static void start_snapshot(server_t *s)
         return;
     }
     if (pid == 0) {
-        /* Child: a frozen copy-on-write image of the tree at last_zxid. */
+        /* Child: a frozen copy-on-write image of the tree at last_zxid.
+         * Connections, pending txns and the log's buffers are no-fork
+         * memory (nofork.h): not mapped here, never to be touched. */
         char path[STORE_PATH_MAX];
         store_err_t err;
         if (write_snapshot(s, path, sizeof(path), &err) != 0) {
@@ -203,13 +205,17 @@ static int be_roll(void *ctx, char *err, size_t errlen)
 /* A bound on the work of one loop turn (about 64 x a few µs). */
 #define APPLY_SLICE_TXNS 64
 
+static void on_apply_slice(uv_idle_t *h);
+
 /* Apply what is durable a slice at a time, letting the loop read and answer
  * other connections between slices: a large group-commit batch does not
  * stall reads, and watchers re-arm between the txns that fire them, as they
- * can between ZooKeeper's commit-processor steps. */
-static void on_apply_slice(uv_idle_t *h)
+ * can between ZooKeeper's commit-processor steps. At most one slice per loop
+ * turn: from the idle phase, or else just before the turn's output is
+ * written (persist_apply_ready). */
+static void apply_slice(server_t *s)
 {
-    server_t *s = h->data;
+    s->sliced_this_turn = true;
     int64_t upto = s->durable_zxid;
     pending_txn_t *t = s->uncommitted_head;
     for (int32_t i = 0; t && t->hdr.zxid <= upto && i < s->apply_slice; i++)
@@ -223,6 +229,25 @@ static void on_apply_slice(uv_idle_t *h)
         persist_after_apply(s, s->last_zxid - before);
     if (s->last_zxid >= s->durable_zxid || !s->uncommitted_head)
         uv_idle_stop(&s->apply_idle);
+    else
+        uv_idle_start(&s->apply_idle, on_apply_slice);
+}
+
+static void on_apply_slice(uv_idle_t *h)
+{
+    apply_slice(h->data);
+}
+
+void persist_apply_ready(server_t *s)
+{
+    if (s->log_open && !s->sliced_this_turn) {
+        int64_t durable;
+        if (logthread_poll(&s->log_thread, &durable, NULL, 0) && durable > s->durable_zxid)
+            s->durable_zxid = durable;
+        if (s->last_zxid < s->durable_zxid)
+            apply_slice(s);
+    }
+    s->sliced_this_turn = false;
 }
 
 static void on_durable(uv_async_t *a)
@@ -258,7 +283,7 @@ static void on_durable(uv_async_t *a)
 void persist_append(server_t *s, const pending_txn_t *t)
 {
     buf_reset(&s->log_enc);
-    txnlog_encode_entry(&s->log_enc, &t->hdr, t->body.data, t->body.len, NULL);
+    txnlog_encode_entry(&s->log_enc, &t->hdr, t->body, t->body_len, NULL);
     s->bytes_since_snapshot += (int64_t)s->log_enc.len;
     logthread_append(&s->log_thread, s->log_enc.data, s->log_enc.len, t->hdr.zxid);
 }

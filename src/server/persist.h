@@ -18,6 +18,11 @@ struct pending_txn;
 int persist_open(struct server *s, char *err, size_t errlen);
 /* Hand a prepared txn to the log (loop thread). */
 void persist_append(struct server *s, const struct pending_txn *t);
+/* Before a loop turn's output is written: apply (a slice of) what the log
+ * thread has made durable since the loop last heard from it, so that those
+ * replies and watch events leave in this turn's writes, together with the
+ * replies already queued. */
+void persist_apply_ready(struct server *s);
 /* After txns were applied: take a snapshot when snapCount says so. */
 void persist_after_apply(struct server *s, int64_t applied);
 /* Flush and stop the log thread, wait for a running snapshot. */

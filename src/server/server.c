@@ -82,11 +82,14 @@ int server_init(server_t *s, uv_loop_t *loop)
     s->loop = loop;
     s->version = FOURLW_ZK_VERSION "-corral-" CORRAL_GIT_SHA;
     watch_mgr_init(&s->watches, server_deliver_event, s);
+    nf_pool_init(&s->txn_pool, PENDING_TXN_SLOT);
+    buf_init(&s->prep_body);
     s->start_mono_ms = server_mono_ms(s);
     session_table_init(&s->sessions, s->cfg.tick_time_ms, 1, s->start_mono_ms);
     strmap_init(&s->conns_per_ip);
     s->container_minute_start_ms = s->start_mono_ms;
     s->trace_mask = 306;
+    s->nodelay_inherited = -1;
     /* ZooKeeper reports -1 until the first response. */
     s->metrics.last_response_size = s->metrics.min_response_size = s->metrics.max_response_size =
         -1;
@@ -132,6 +135,10 @@ int server_listen(server_t *s)
     uv_tcp_init(s->loop, &s->listener);
     s->listener.data = s;
     rc = uv_tcp_bind(&s->listener, (const struct sockaddr *)&sa, 0);
+    /* Accepted sockets inherit TCP_NODELAY from the listener on Linux:
+     * conn_accept then need not set it on every connection. */
+    if (rc == 0)
+        uv_tcp_nodelay(&s->listener, 1);
     int backlog = s->cfg.client_port_listen_backlog > 0 ? s->cfg.client_port_listen_backlog : 511;
     if (rc == 0)
         rc = uv_listen((uv_stream_t *)&s->listener, backlog, on_connection);
@@ -174,13 +181,16 @@ void server_free(server_t *s)
     while (strmap_next(&s->conns_per_ip, &pos, &k, &kl, &v))
         free(v);
     strmap_free(&s->conns_per_ip);
+    conn_pool_free(s);
     free(s->dirty);
     while (s->uncommitted_head) {
         pending_txn_t *t = s->uncommitted_head;
         s->uncommitted_head = t->next;
-        buf_free(&t->body);
-        free(t);
+        free(t->body_heap);
+        nf_pool_put(&s->txn_pool, t);
     }
+    nf_pool_free(&s->txn_pool);
+    buf_free(&s->prep_body);
     session_table_free(&s->sessions);
     watch_mgr_free(&s->watches);
     if (s->tree_ready) {

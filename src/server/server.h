@@ -16,6 +16,7 @@
 #include "server/config.h"
 #include "server/fourlw.h"
 #include "server/logthread.h"
+#include "server/nofork.h"
 #include "server/persist.h"
 #include "store/snapshot.h"
 #include "store/store.h"
@@ -74,9 +75,10 @@ typedef struct conn {
     uv_tcp_t tcp;
     server_t *srv;
     conn_state_t state;
-    buf_t in;
-    buf_t out;     /* replies queued this loop turn */
-    buf_t writing; /* bytes handed to uv_write */
+    nf_buf_t in;    /* received bytes not yet framed (no-fork memory, pooled) */
+    size_t in_high; /* most bytes `in` has held: what to give back when pooled */
+    buf_t out;      /* replies queued this loop turn */
+    buf_t writing;  /* bytes handed to uv_write */
     uv_write_t wreq;
     bool write_pending;
     bool reading;
@@ -113,7 +115,10 @@ typedef enum txn_origin {
     TXN_INTERNAL,       /* container/TTL reaper */
 } txn_origin_t;
 
-/* A prepared txn on its way through the log to apply. */
+/* A prepared txn on its way through the log to apply. Pending txns are
+ * pooled in no-fork memory (slots of PENDING_TXN_SLOT bytes); a txn record
+ * that does not fit in the slot's room is kept in the heap. */
+#define PENDING_TXN_SLOT 512
 typedef struct pending_txn {
     struct pending_txn *next;
     txn_origin_t origin;
@@ -125,7 +130,10 @@ typedef struct pending_txn {
     int32_t timeout_ms;
     int64_t received_ms;
     txn_header_t hdr;
-    buf_t body;
+    const uint8_t *body; /* the txn record: in room, or body_heap */
+    size_t body_len;
+    uint8_t *body_heap; /* malloc'ed when the record is larger than the room */
+    uint8_t room[];
 } pending_txn_t;
 
 struct server {
@@ -149,12 +157,17 @@ struct server {
     int64_t last_zxid;         /* last applied */
     int64_t last_prepped_zxid; /* last assigned to a txn */
     pending_txn_t *uncommitted_head, *uncommitted_tail;
+    nf_pool_t txn_pool;    /* pending_txn_t slots */
+    buf_t prep_body;       /* scratch: the record prep writes, copied into the txn */
     bool commit_requested; /* in-memory mode: apply at the end of this loop turn */
     conn_t **resume;       /* connections whose queue may proceed */
     size_t nresume, resume_cap;
 
     conn_t *conns;
     int64_t nconns;
+    int nodelay_inherited; /* accepted sockets have TCP_NODELAY: -1 not known yet */
+    uint8_t **in_pool;     /* input buffers of closed connections, for new ones */
+    size_t nin_pool;
     strmap_t conns_per_ip; /* ip -> (count cast to pointer) */
 
     int64_t packets_received, packets_sent;
@@ -182,9 +195,10 @@ struct server {
     int64_t snap_zxid, snap_started_ms;
     uv_signal_t sig_chld;
     uv_timer_t purge_timer;
-    uv_idle_t apply_idle; /* applies durable txns a slice per loop turn */
-    int64_t durable_zxid; /* what the log thread has made durable */
-    int32_t apply_slice;  /* txns applied per loop turn */
+    uv_idle_t apply_idle;  /* applies durable txns a slice per loop turn */
+    int64_t durable_zxid;  /* what the log thread has made durable */
+    int32_t apply_slice;   /* txns applied per loop turn */
+    bool sliced_this_turn; /* a slice was applied in this loop turn */
 };
 
 /* Monotonic and wall clocks in ms. */
@@ -207,6 +221,8 @@ void conn_close(conn_t *c, const char *why);
 void conn_flush(conn_t *c);
 /* Schedule a flush before the loop next waits for I/O. */
 void conn_mark_dirty(conn_t *c);
+/* Release the pooled input buffers (server teardown). */
+void conn_pool_free(server_t *s);
 void server_flush_dirty(uv_prepare_t *p);
 /* Frame helpers: begin a reply frame on the connection's output. */
 size_t conn_reply_begin(conn_t *c, int32_t xid, int64_t zxid, int32_t err);
