@@ -1,6 +1,8 @@
 /* buf: growable byte buffers and the checked allocation wrappers. */
 #include "buf.h"
 
+#include "vm.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,21 +51,49 @@ void buf_init(buf_t *b)
     b->data = NULL;
     b->len = 0;
     b->cap = 0;
+    b->nofork = false;
+}
+
+void buf_init_nofork(buf_t *b)
+{
+    buf_init(b);
+    b->nofork = true;
 }
 
 void buf_free(buf_t *b)
 {
-    free(b->data);
+    bool nofork = b->nofork;
+    if (nofork)
+        vm_unmap(b->data, b->cap);
+    else
+        free(b->data);
     buf_init(b);
+    b->nofork = nofork;
+}
+
+/* Mapped storage grows by moving to a new mapping (whole pages). */
+static void *nofork_grow(buf_t *b, size_t cap)
+{
+    uint8_t *p = vm_map(cap, 0);
+    vm_no_fork(p, cap);
+    if (b->len)
+        memcpy(p, b->data, b->len);
+    vm_unmap(b->data, b->cap);
+    return p;
 }
 
 void buf_reserve_slow(buf_t *b, size_t extra)
 {
     size_t want = b->len + extra;
-    size_t cap = b->cap ? b->cap : 256;
+    size_t cap = b->cap ? b->cap : (b->nofork ? 4096 : 256);
     while (cap < want)
         cap *= 2;
-    b->data = xrealloc(b->data, cap);
+    if (b->nofork) {
+        cap = vm_page_round(cap);
+        b->data = nofork_grow(b, cap);
+    } else {
+        b->data = xrealloc(b->data, cap);
+    }
     b->cap = cap;
 }
 

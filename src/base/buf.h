@@ -4,13 +4,15 @@
 #ifndef CORRAL_BUF_H
 #define CORRAL_BUF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 typedef struct buf {
     uint8_t *data;
-    size_t len; /* bytes in use */
-    size_t cap; /* bytes allocated */
+    size_t len;  /* bytes in use */
+    size_t cap;  /* bytes allocated */
+    bool nofork; /* storage is mapped and left out of fork()ed children */
 } buf_t;
 
 void *xmalloc(size_t n);
@@ -19,6 +21,11 @@ void *xrealloc(void *p, size_t n);
 char *xstrndup(const char *s, size_t n);
 
 void buf_init(buf_t *b);
+/* A buffer whose storage is anonymous memory marked MADV_DONTFORK: after a
+ * fork (the snapshot writer) the parent writes it without copy-on-write
+ * faults, and the child must never touch it. For per-request scratch only. */
+void buf_init_nofork(buf_t *b);
+/* Releases the storage; the buffer stays usable, in the same mode. */
 void buf_free(buf_t *b);
 void buf_reserve_slow(buf_t *b, size_t extra);
 /* Make room for at least `extra` more bytes past len. */

@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 
 #include "buf.h"
+#include "vm.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define SLAB_PLAIN_MALLOC 1
@@ -73,34 +74,6 @@ static size_t round8(size_t n)
     return (n + 7) & ~(size_t)7;
 }
 
-static void *map_or_die(size_t bytes, size_t align)
-{
-    size_t span = bytes + align;
-    uint8_t *p = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) {
-        fprintf(stderr, "out of memory mapping %zu bytes\n", bytes);
-        abort();
-    }
-    /* Trim to an aligned start so a whole huge page can back it. */
-    uint8_t *start = (uint8_t *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
-    if (start > p)
-        munmap(p, (size_t)(start - p));
-    uint8_t *end = start + bytes;
-    if (p + span > end)
-        munmap(end, (size_t)(p + span - end));
-    return start;
-}
-
-static void want_huge_pages(void *p, size_t bytes)
-{
-#ifdef MADV_HUGEPAGE
-    (void)madvise(p, bytes, MADV_HUGEPAGE); /* advice only: fine if refused */
-#else
-    (void)p;
-    (void)bytes;
-#endif
-}
-
 void slab_init(slab_t *s)
 {
     memset(s, 0, sizeof(*s));
@@ -110,9 +83,9 @@ void slab_destroy(slab_t *s)
 {
     slab_prefault_wait(s);
     for (size_t i = 0; i < s->nchunks; i++)
-        munmap(s->chunks[i], SLAB_CHUNK_BYTES);
+        vm_unmap(s->chunks[i], SLAB_CHUNK_BYTES);
     if (s->spare_chunks)
-        munmap(s->spare, s->spare_chunks * SLAB_CHUNK_BYTES);
+        vm_unmap(s->spare, s->spare_chunks * SLAB_CHUNK_BYTES);
     free(s->chunks);
     slab_init(s);
 }
@@ -135,10 +108,10 @@ void slab_prefault_start(slab_t *s, size_t bytes)
     size_t n = bytes / SLAB_CHUNK_BYTES;
     if (s->prefaulting || s->spare_chunks || n == 0)
         return;
-    s->spare = map_or_die(n * SLAB_CHUNK_BYTES, SLAB_CHUNK_BYTES);
+    s->spare = vm_map(n * SLAB_CHUNK_BYTES, SLAB_CHUNK_BYTES);
     s->spare_chunks = n;
-    if (s->bytes_in_chunks + n * SLAB_CHUNK_BYTES >= SLAB_HUGE_AFTER)
-        want_huge_pages(s->spare, n * SLAB_CHUNK_BYTES);
+    if ((s->nchunks + n) * SLAB_CHUNK_BYTES >= SLAB_HUGE_AFTER)
+        vm_huge_pages(s->spare, n * SLAB_CHUNK_BYTES);
     s->prefault_base = s->spare;
     s->prefault_bytes = n * SLAB_CHUNK_BYTES;
     s->prefaulting = pthread_create(&s->prefault_thread, NULL, populate, s) == 0;
@@ -169,16 +142,15 @@ static void new_chunk(slab_t *s)
         s->spare += SLAB_CHUNK_BYTES;
         s->spare_chunks--;
     } else {
-        c = map_or_die(SLAB_CHUNK_BYTES, SLAB_CHUNK_BYTES);
-        if (s->bytes_in_chunks >= SLAB_HUGE_AFTER)
-            want_huge_pages(c, SLAB_CHUNK_BYTES);
+        c = vm_map(SLAB_CHUNK_BYTES, SLAB_CHUNK_BYTES);
+        if (s->nchunks * SLAB_CHUNK_BYTES >= SLAB_HUGE_AFTER)
+            vm_huge_pages(c, SLAB_CHUNK_BYTES);
     }
     if (s->nchunks == s->chunks_cap) {
         s->chunks_cap = s->chunks_cap ? s->chunks_cap * 2 : 16;
         s->chunks = xrealloc(s->chunks, s->chunks_cap * sizeof(*s->chunks));
     }
     s->chunks[s->nchunks++] = c;
-    s->bytes_in_chunks += SLAB_CHUNK_BYTES;
     s->bump = c;
     s->bump_left = SLAB_CHUNK_BYTES;
 }
@@ -216,8 +188,8 @@ void *big_calloc(size_t bytes)
 {
     if (bytes >= BIG_MMAP_BYTES) {
         /* Fresh anonymous pages read as zero. */
-        void *p = map_or_die(bytes, SLAB_CHUNK_BYTES);
-        want_huge_pages(p, bytes);
+        void *p = vm_map(bytes, SLAB_CHUNK_BYTES);
+        vm_huge_pages(p, bytes);
         return p;
     }
     return xcalloc(1, bytes);
@@ -228,7 +200,7 @@ void big_free(void *p, size_t bytes)
     if (!p)
         return;
     if (bytes >= BIG_MMAP_BYTES) {
-        munmap(p, bytes);
+        vm_unmap(p, bytes);
         return;
     }
     free(p);

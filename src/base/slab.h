@@ -27,7 +27,6 @@ typedef struct slab {
     size_t bump_left;
     void **chunks;
     size_t nchunks, chunks_cap;
-    size_t bytes_in_chunks;
     uint8_t *spare; /* mapped ahead by slab_prefault_start, not yet in use */
     size_t spare_chunks;
     uint8_t *prefault_base; /* what the helper thread populates */

@@ -60,7 +60,7 @@ static void in_acquire(conn_t *c)
         c->in.cap = CONN_IN_BYTES;
         c->in.len = 0;
     } else {
-        nf_buf_reserve(&c->in, CONN_IN_BYTES);
+        buf_reserve(&c->in, CONN_IN_BYTES);
     }
 }
 
@@ -73,17 +73,17 @@ static void in_release(conn_t *c)
         if (c->in_high > CONN_IN_KEEP)
             (void)madvise(c->in.data + CONN_IN_KEEP, CONN_IN_BYTES - CONN_IN_KEEP, MADV_DONTNEED);
         s->in_pool[s->nin_pool++] = c->in.data;
-        nf_buf_init(&c->in);
+        buf_init_nofork(&c->in);
         return;
     }
-    nf_buf_free(&c->in);
+    buf_free(&c->in);
 }
 
 void conn_pool_free(server_t *s)
 {
     for (size_t i = 0; i < s->nin_pool; i++) {
-        nf_buf_t b = {s->in_pool[i], 0, CONN_IN_BYTES};
-        nf_buf_free(&b);
+        buf_t b = {s->in_pool[i], 0, CONN_IN_BYTES, true};
+        buf_free(&b);
     }
     free(s->in_pool);
     s->in_pool = NULL;
@@ -142,7 +142,7 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b)
     (void)suggested;
     if (!c->in.data)
         in_acquire(c);
-    nf_buf_reserve(&c->in, CONN_IN_READ);
+    buf_reserve(&c->in, CONN_IN_READ);
     b->base = (char *)c->in.data + c->in.len;
     b->len = c->in.cap - c->in.len;
 }
@@ -330,7 +330,7 @@ static void process_input(conn_t *c)
         }
     }
     if (c->state != CONN_CLOSING)
-        nf_buf_consume(&c->in, off);
+        buf_consume(&c->in, off);
 }
 
 static void on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *b)
@@ -393,6 +393,7 @@ void conn_accept(server_t *s)
 {
     conn_t *c = xcalloc(1, sizeof(*c));
     c->srv = s;
+    buf_init_nofork(&c->in);
     uv_tcp_init(s->loop, &c->tcp);
     c->tcp.data = c;
     if (uv_accept((uv_stream_t *)&s->listener, (uv_stream_t *)&c->tcp) != 0) {

@@ -15,8 +15,8 @@ static int64_t now_ms(void)
 static void *run(void *arg)
 {
     logthread_t *lt = arg;
-    nf_buf_t batch;
-    nf_buf_init(&batch);
+    buf_t batch;
+    buf_init_nofork(&batch);
     pthread_mutex_lock(&lt->mu);
     for (;;) {
         while (!lt->stop && lt->staged.len == 0) {
@@ -27,7 +27,7 @@ static void *run(void *arg)
         if (lt->staged.len == 0 && lt->stop)
             break;
         /* Take the whole stage: this is the group commit. */
-        nf_buf_t tmp = batch;
+        buf_t tmp = batch;
         batch = lt->staged;
         lt->staged = tmp;
         lt->staged.len = 0;
@@ -66,7 +66,7 @@ static void *run(void *arg)
         uv_async_send(&lt->wake);
     }
     pthread_mutex_unlock(&lt->mu);
-    nf_buf_free(&batch);
+    buf_free(&batch);
     return NULL;
 }
 
@@ -76,7 +76,7 @@ int logthread_start(logthread_t *lt, uv_loop_t *loop, logthread_backend_t backen
     memset(lt, 0, sizeof(*lt));
     pthread_mutex_init(&lt->mu, NULL);
     pthread_cond_init(&lt->cv, NULL);
-    nf_buf_init(&lt->staged);
+    buf_init_nofork(&lt->staged);
     lt->backend = backend;
     lt->fsync_warn_ms = fsync_warn_ms;
     uv_async_init(loop, &lt->wake, on_durable);
@@ -96,7 +96,7 @@ void logthread_append(logthread_t *lt, const uint8_t *p, size_t len, int64_t zxi
         lt->staged_first = zxid;
     lt->staged_last = zxid;
     lt->staged_count++;
-    nf_buf_append(&lt->staged, p, len);
+    buf_append(&lt->staged, p, len);
     if (lt->idle)
         pthread_cond_signal(&lt->cv);
     pthread_mutex_unlock(&lt->mu);
@@ -139,7 +139,7 @@ void logthread_stop(logthread_t *lt)
     lt->started = false;
     if (!uv_is_closing((uv_handle_t *)&lt->wake))
         uv_close((uv_handle_t *)&lt->wake, NULL);
-    nf_buf_free(&lt->staged);
+    buf_free(&lt->staged);
     pthread_mutex_destroy(&lt->mu);
     pthread_cond_destroy(&lt->cv);
 }

@@ -8,7 +8,7 @@
  * The thread knows nothing of file formats: the backend callbacks (the txn
  * log in src/store) do the writing. A failed write or sync stops the thread
  * for good; the loop is told and no later entry is ever reported durable.
- * The staging buffers are no-fork memory (nofork.h): snapshots do not make
+ * The staging buffers are no-fork memory (buf_init_nofork): snapshots do not make
  * the loop fault on them. */
 #ifndef CORRAL_LOGTHREAD_H
 #define CORRAL_LOGTHREAD_H
@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "server/nofork.h"
+#include "base/buf.h"
 
 typedef struct logthread_backend {
     /* Write bytes holding the entries first_zxid..last_zxid, in order. */
@@ -42,7 +42,7 @@ typedef struct logthread {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    nf_buf_t staged; /* entries waiting for the thread (under mu) */
+    buf_t staged; /* entries waiting for the thread (under mu) */
     int64_t staged_first, staged_last;
     size_t staged_count;
     bool idle; /* under mu: the thread waits for entries */

@@ -75,7 +75,7 @@ typedef struct conn {
     uv_tcp_t tcp;
     server_t *srv;
     conn_state_t state;
-    nf_buf_t in;    /* received bytes not yet framed (no-fork memory, pooled) */
+    buf_t in;       /* received bytes not yet framed (no-fork memory, pooled) */
     size_t in_high; /* most bytes `in` has held: what to give back when pooled */
     buf_t out;      /* replies queued this loop turn */
     buf_t writing;  /* bytes handed to uv_write */

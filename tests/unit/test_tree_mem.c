@@ -1,6 +1,7 @@
-/* test_tree_mem: the tree's memory layer — the slab allocator, the tagged
- * path index (nodemap) under random create/delete churn checked against a
- * plain model, and node data moving between inline room and the heap. */
+/* test_tree_mem: the memory layers — the slab allocator, no-fork buffers,
+ * the tagged path index (nodemap) under random create/delete churn checked
+ * against a plain model, and node data moving between inline room and the
+ * heap. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -80,6 +81,31 @@ static void test_big_calloc_zeroed(void **state)
         b[sizes[i] - 1] = 1;
         big_free(b, sizes[i]);
     }
+}
+
+/* A no-fork buffer grows by moving to a new mapping, keeps its bytes, and
+ * stays in no-fork mode after buf_free. */
+static void test_buf_nofork(void **state)
+{
+    (void)state;
+    buf_t b;
+    buf_init_nofork(&b);
+    for (int i = 0; i < 100000; i++) {
+        uint8_t byte = (uint8_t)(i * 7);
+        buf_append(&b, &byte, 1);
+    }
+    assert_true(b.cap >= 100000);
+    buf_consume(&b, 10);
+    assert_int_equal(b.len, 100000 - 10);
+    for (size_t i = 0; i < b.len; i++)
+        if (b.data[i] != (uint8_t)((i + 10) * 7))
+            fail_msg("byte %zu lost while growing", i);
+    buf_free(&b);
+    assert_true(b.nofork);
+    assert_null(b.data);
+    buf_printf(&b, "%d", 42);
+    assert_memory_equal(b.data, "42", 2);
+    buf_free(&b);
 }
 
 static tree_acl_t *open_acl(tree_t *t)
@@ -184,6 +210,7 @@ int main(void)
         cmocka_unit_test(test_slab_sizes_and_reuse),
         cmocka_unit_test(test_slab_prefault),
         cmocka_unit_test(test_big_calloc_zeroed),
+        cmocka_unit_test(test_buf_nofork),
         cmocka_unit_test(test_nodemap_churn_matches_model),
         cmocka_unit_test(test_data_inline_heap_and_null),
     };
