@@ -504,7 +504,7 @@ static bool path_ok(const char *p, size_t n)
 }
 
 /* Placeholder ACL entries: an empty list whose interning key cannot be the
- * key of a real list (real keys are whole {perms, scheme, id} records). */
+ * key of a real list (real keys start with their entry count, never -1). */
 #define PLACEHOLDER_MARK                                                                           \
     "\xff\xff\xff\xff\x7f\xff\xff\xff"                                                             \
     "corral-pending-acl:"

@@ -20,6 +20,9 @@ static void acl_fill(tree_acl_t *a, const zk_acl_ref_t *v, int32_t n)
 {
     acl_list_init(&a->list);
     buf_init(&a->key);
+    /* The count first: an empty list still has a (non-NULL) key, and no
+     * real key starts with a negative count. */
+    jw_int(&a->key, n);
     for (int32_t i = 0; i < n; i++) {
         acl_list_push(&a->list, v[i].perms, v[i].scheme, v[i].id);
         jw_int(&a->key, v[i].perms);

@@ -170,6 +170,25 @@ static void test_nodemap_churn_matches_model(void **state)
     free(present);
 }
 
+/* An empty ACL list (a txn read from disk may hold one) is interned like
+ * any other: found again, and released with the tree (no leak). */
+static void test_empty_acl_interned(void **state)
+{
+    (void)state;
+    tree_t t;
+    tree_init(&t, false);
+    tree_acl_t *a = tree_acl_intern(&t, NULL, 0);
+    tree_acl_t *b = tree_acl_intern(&t, NULL, 0);
+    assert_ptr_equal(a, b);
+    assert_int_equal(a->list.n, 0);
+    znode_t *n = tree_add(&t, t.root, "/e", 2, NULL, -1, a, 0, 1, 1);
+    assert_ptr_equal(n->acl, a);
+    tree_acl_unref(&t, a);
+    tree_acl_unref(&t, b);
+    assert_int_equal(a->refs, 1); /* the node's */
+    tree_free(&t);
+}
+
 static void test_data_inline_heap_and_null(void **state)
 {
     (void)state;
@@ -212,6 +231,7 @@ int main(void)
         cmocka_unit_test(test_big_calloc_zeroed),
         cmocka_unit_test(test_buf_nofork),
         cmocka_unit_test(test_nodemap_churn_matches_model),
+        cmocka_unit_test(test_empty_acl_interned),
         cmocka_unit_test(test_data_inline_heap_and_null),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
