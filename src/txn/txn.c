@@ -195,6 +195,18 @@ static bool apply_create(tree_t *t, watch_mgr_t *wm, const txn_header_t *h, int3
     return true;
 }
 
+/* A replayed delete whose node is already gone (a fuzzy snapshot caught the
+ * parent after the delete, or the child was never captured): as ZooKeeper's
+ * deleteNode, the parent's pzxid still rises to the txn's zxid, so the tree
+ * (and its digest) converge on the state the log describes. */
+static void raise_parent_pzxid(tree_t *t, jstr_t path, int64_t zxid)
+{
+    int32_t plen = tree_parent_len(path.ptr, (size_t)path.len);
+    znode_t *parent = plen > 0 ? tree_get(t, path.ptr, (size_t)plen) : NULL;
+    if (parent && zxid > parent->pzxid)
+        parent->pzxid = zxid;
+}
+
 /* Delete one node (and fire its events); the node must have no children. */
 static void delete_node(tree_t *t, watch_mgr_t *wm, znode_t *n, int64_t zxid)
 {
@@ -227,6 +239,8 @@ static bool apply_delete(tree_t *t, watch_mgr_t *wm, const txn_header_t *h, int3
     znode_t *n = tree_get_j(t, path);
     if (!n || znode_nkids(n) > 0 || n == t->root) {
         res->err = n ? ZNOTEMPTY : ZNONODE;
+        if (!n)
+            raise_parent_pzxid(t, path, h->zxid);
         return true;
     }
     delete_node(t, wm, n, h->zxid);
@@ -293,8 +307,15 @@ static bool apply_close_session(tree_t *t, watch_mgr_t *wm, const txn_header_t *
         int32_t n = jr_vector_count(r, 4);
         for (int32_t i = 0; i < n && !r->err; i++) {
             jstr_t p = jr_string(r);
-            znode_t *node = r->err ? NULL : tree_get_j(t, p);
-            if (node && znode_nkids(node) == 0 && znode_session_owner(t, node) == h->client_id)
+            if (r->err)
+                break;
+            /* As ZooKeeper: each listed path is deleted whoever owns it now
+             * (in a replay over a fuzzy snapshot a later txn re-creates it),
+             * and a path already gone still raises its parent's pzxid. */
+            znode_t *node = tree_get_j(t, p);
+            if (!node)
+                raise_parent_pzxid(t, p, h->zxid);
+            else if (znode_nkids(node) == 0 && node != t->root)
                 delete_node(t, wm, node, h->zxid);
         }
         if (r->err)

@@ -240,6 +240,8 @@ class _Server:
     def cleanup(self):
         """Stop and remove the temporary directory."""
         self.stop()
+        if os.environ.get("CORRAL_KEEP_DIRS"):
+            return  # debugging: leave the data dir for inspection
         if self.tmpdir and os.path.isdir(self.tmpdir):
             shutil.rmtree(self.tmpdir, ignore_errors=True)
 

@@ -35,7 +35,7 @@ import time
 
 import pytest
 
-from harness import HOST, REPO_ROOT, ZooKeeperServer, in_ci
+from harness import HOST, REPO_ROOT, CorraldServer, ZooKeeperServer, in_ci
 import zkwire
 
 SUPER_DIGEST = "super:" + base64.b64encode(hashlib.sha1(b"super:secret").digest()).decode()
@@ -307,6 +307,40 @@ def test_zookeeper_data_dir_read_by_corral(tool, zk_servers, variant):
         assert len(a) == len(b), "%s: %d bytes, rewritten %d" % (snap, len(a), len(b))
         assert a == b, "%s: rewritten bytes differ" % snap
         os.unlink(out)
+
+
+FUZZY_CLOSE = os.path.join(REPO_ROOT, "tests", "integration", "fixtures", "zk-fuzzy-close")
+
+
+def test_fuzzy_snapshot_caught_mid_close_session(tool, zk_servers):
+    """A data dir written by ZooKeeper 3.8 (snapCount=10, kept from a CI run
+    of the test above): snapshot.3a was serialised while closeSession 0x3b
+    deleted /app/gone-eph, so it holds /app without that child but with the
+    older pzxid 0x3a. Replaying 0x3b must still raise /app's pzxid to 0x3b,
+    as ZooKeeper's deleteNode does for a child already gone. ZooKeeper 3.8,
+    started on this directory, logged "digest is 82177874054" and no
+    mismatch; corrald's replay must reach the same tree digest."""
+    got = run_tool(tool, "dump", FUZZY_CLOSE)
+    rec = got["recovery"]
+    assert (rec["snapshot_zxid"], rec["replayed"], rec["last_zxid"]) == (0x3a, 3, 0x3d)
+    assert rec["digests_checked"] == 3
+    assert rec["digest_mismatches"] == 0, rec
+    assert rec["digest"] == 82177874054
+    assert got["nodes"]["/app"]["stat"]["pzxid"] == 0x3b
+    assert "/app/gone-eph" not in got["nodes"]
+
+    # corrald itself recovers the same: /app's Stat as a client sees it.
+    srv = CorraldServer(name="corrald[fuzzy-close]")
+    zk_servers.append(srv)
+    srv.tmpdir = tempfile.mkdtemp(prefix="corral-corrald-")
+    shutil.copytree(FUZZY_CLOSE, srv.data_dir)
+    srv.start()
+    c = connect(srv, auth_super=False)
+    try:
+        st = check(c.exists("/app"))["body"]["stat"]
+        assert (st["pzxid"], st["numChildren"], st["mzxid"]) == (0x3b, 8, 11)
+    finally:
+        c.close()
 
 
 # ---------------------------------------------------------------------------

@@ -301,6 +301,72 @@ static void test_close_session_deletes_ephemerals(void **state)
     core_free(c);
 }
 
+/* Replays over a fuzzy snapshot: a closeSession or delete txn whose node the
+ * snapshot no longer holds still raises the parent's pzxid to the txn's zxid,
+ * as ZooKeeper's deleteNode does (else the tree digest never matches the
+ * log's). A closeSession path now owned by another session is deleted too. */
+static void test_replay_of_delete_for_missing_node(void **state)
+{
+    (void)state;
+    core_t *c = core_new(false);
+    assert_int_equal(create(c, 1, "/app", NULL, 0, NULL, 0), ZOK);
+    assert_int_equal(create(c, 7, "/app/e", NULL, ZMODE_EPHEMERAL, NULL, 0), ZOK);
+    zk_request_t close_req = {.type = ZOP_CLOSE_SESSION};
+    txn_result_t res;
+    assert_int_equal(write_op(c, 7, &close_req, &res), ZOK);
+    buf_t close_body = res.txn_body; /* carries the path list ["/app/e"] */
+    res.txn_body = (buf_t){0};
+    txn_result_free(&res);
+
+    /* The "snapshot": /app as it was before /app/e existed (pzxid 1). */
+    core_t *d = core_new(false);
+    assert_int_equal(create(d, 1, "/app", NULL, 0, NULL, 0), ZOK);
+    txn_header_t h = {
+        .client_id = 7, .cxid = 9, .zxid = 3, .time_ms = 2000, .type = ZOP_CLOSE_SESSION};
+    assert_true(txn_apply(&d->tree, &d->wm, &h, close_body.data, close_body.len, &res));
+    txn_result_free(&res);
+    znode_t *app = tree_get(&d->tree, "/app", 4);
+    zk_stat_t st;
+    znode_stat(&d->tree, app, &st);
+    assert_int_equal(st.pzxid, 3);
+    assert_int_equal(st.cversion, 0);
+    assert_int_equal(st.num_children, 0);
+
+    /* A delete of a child that is already gone: NONODE, pzxid raised. */
+    buf_t del;
+    buf_init(&del);
+    jw_cstr(&del, "/app/gone");
+    jw_int(&del, -1);
+    h = (txn_header_t){.client_id = 1, .cxid = 10, .zxid = 5, .time_ms = 2001, .type = ZOP_DELETE};
+    assert_true(txn_apply(&d->tree, &d->wm, &h, del.data, del.len, &res));
+    assert_int_equal(res.single.err, ZNONODE);
+    txn_result_free(&res);
+    znode_stat(&d->tree, app, &st);
+    assert_int_equal(st.pzxid, 5);
+    /* An older zxid never lowers it. */
+    h.zxid = 4;
+    assert_true(txn_apply(&d->tree, &d->wm, &h, del.data, del.len, &res));
+    txn_result_free(&res);
+    znode_stat(&d->tree, app, &st);
+    assert_int_equal(st.pzxid, 5);
+
+    /* The closeSession's path now held by another session's node (re-created
+     * after the snapshot): deleted as ZooKeeper does; a later replayed create
+     * brings it back. */
+    assert_int_equal(create(d, 8, "/app/e", NULL, ZMODE_EPHEMERAL, NULL, 0), ZOK);
+    h = (txn_header_t){
+        .client_id = 7, .cxid = 11, .zxid = 9, .time_ms = 2002, .type = ZOP_CLOSE_SESSION};
+    assert_true(txn_apply(&d->tree, &d->wm, &h, close_body.data, close_body.len, &res));
+    txn_result_free(&res);
+    assert_null(tree_get(&d->tree, "/app/e", 6));
+    assert_int_equal(d->tree.ephemeral_count, 0);
+
+    buf_free(&del);
+    buf_free(&close_body);
+    core_free(d);
+    core_free(c);
+}
+
 static void test_path_validation(void **state)
 {
     (void)state;
@@ -373,6 +439,7 @@ int main(void)
         cmocka_unit_test(test_watch_order_and_oneshot),
         cmocka_unit_test(test_multi_failure_rolls_back),
         cmocka_unit_test(test_close_session_deletes_ephemerals),
+        cmocka_unit_test(test_replay_of_delete_for_missing_node),
         cmocka_unit_test(test_path_validation),
         cmocka_unit_test(test_quota_stats_and_enforcement),
     };
