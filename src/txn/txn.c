@@ -201,6 +201,8 @@ static bool apply_create(tree_t *t, watch_mgr_t *wm, const txn_header_t *h, int3
  * (and its digest) converge on the state the log describes. */
 static void raise_parent_pzxid(tree_t *t, jstr_t path, int64_t zxid)
 {
+    if (path.len <= 0)
+        return; /* null or empty: no parent to raise */
     int32_t plen = tree_parent_len(path.ptr, (size_t)path.len);
     znode_t *parent = plen > 0 ? tree_get(t, path.ptr, (size_t)plen) : NULL;
     if (parent && zxid > parent->pzxid)
