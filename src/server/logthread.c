@@ -50,12 +50,14 @@ static void *run(void *arg)
 
         pthread_mutex_lock(&lt->mu);
         if (rc != 0) {
-            lt->failed = true;
             snprintf(lt->error, sizeof(lt->error), "%s", err);
+            atomic_store(&lt->failed, true);
             uv_async_send(&lt->wake);
             break;
         }
-        lt->durable_zxid = last;
+        atomic_store(&lt->durable_zxid, last);
+        if (lt->fsync_warn_ms > 0 && took > lt->fsync_warn_ms)
+            atomic_store(&lt->slow_fsync_ms, took);
         lt->stats.batches++;
         lt->stats.entries += count;
         lt->stats.fsync_count++;
@@ -74,6 +76,9 @@ int logthread_start(logthread_t *lt, uv_loop_t *loop, logthread_backend_t backen
                     int64_t fsync_warn_ms, uv_async_cb on_durable, void *data)
 {
     memset(lt, 0, sizeof(*lt));
+    atomic_init(&lt->failed, false);
+    atomic_init(&lt->durable_zxid, 0);
+    atomic_init(&lt->slow_fsync_ms, 0);
     pthread_mutex_init(&lt->mu, NULL);
     pthread_cond_init(&lt->cv, NULL);
     buf_init_nofork(&lt->staged);
@@ -104,13 +109,20 @@ void logthread_append(logthread_t *lt, const uint8_t *p, size_t len, int64_t zxi
 
 bool logthread_poll(logthread_t *lt, int64_t *durable_zxid, char *err, size_t errlen)
 {
-    pthread_mutex_lock(&lt->mu);
-    *durable_zxid = lt->durable_zxid;
-    bool ok = !lt->failed;
-    if (!ok && err)
+    *durable_zxid = atomic_load(&lt->durable_zxid);
+    if (!atomic_load(&lt->failed))
+        return true;
+    if (err) {
+        pthread_mutex_lock(&lt->mu);
         snprintf(err, errlen, "%s", lt->error);
-    pthread_mutex_unlock(&lt->mu);
-    return ok;
+        pthread_mutex_unlock(&lt->mu);
+    }
+    return false;
+}
+
+int64_t logthread_take_slow_fsync(logthread_t *lt)
+{
+    return atomic_exchange(&lt->slow_fsync_ms, 0);
 }
 
 void logthread_get_stats(logthread_t *lt, logthread_stats_t *out)

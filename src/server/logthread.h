@@ -14,6 +14,7 @@
 #define CORRAL_LOGTHREAD_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
@@ -48,10 +49,13 @@ typedef struct logthread {
     bool idle; /* under mu: the thread waits for entries */
     bool stop;
     bool roll_requested;     /* under mu: roll before the next batch */
-    bool failed;             /* under mu */
-    char error[256];         /* under mu */
-    int64_t durable_zxid;    /* under mu */
+    char error[256];         /* under mu; set before `failed` */
     logthread_stats_t stats; /* under mu */
+    /* Read by the loop without the mutex (once per loop turn and per batch,
+     * so that polling never contends with the writer). */
+    atomic_bool failed;
+    _Atomic int64_t durable_zxid;
+    _Atomic int64_t slow_fsync_ms; /* last fsync above fsync_warn_ms, 0 once taken */
     int64_t fsync_warn_ms;
     uv_async_t wake; /* to the loop */
     logthread_backend_t backend;
@@ -65,6 +69,9 @@ int logthread_start(logthread_t *lt, uv_loop_t *loop, logthread_backend_t backen
 void logthread_append(logthread_t *lt, const uint8_t *p, size_t len, int64_t zxid);
 /* What the thread has made durable; false if it failed (err filled). */
 bool logthread_poll(logthread_t *lt, int64_t *durable_zxid, char *err, size_t errlen);
+/* The duration of an fsync that took longer than fsync_warn_ms since the
+ * last call, or 0 (loop thread; fsync_warn_ms <= 0 never reports). */
+int64_t logthread_take_slow_fsync(logthread_t *lt);
 void logthread_get_stats(logthread_t *lt, logthread_stats_t *out);
 /* Start a new log file before the next batch (a snapshot is being taken). */
 void logthread_request_roll(logthread_t *lt);

@@ -267,14 +267,12 @@ static void on_durable(uv_async_t *a)
         }
         return;
     }
-    logthread_stats_t st;
-    logthread_get_stats(&s->log_thread, &st);
-    if (s->cfg.fsync_warning_threshold_ms > 0 &&
-        st.last_fsync_ms > s->cfg.fsync_warning_threshold_ms)
+    int64_t slow_ms = logthread_take_slow_fsync(&s->log_thread);
+    if (slow_ms > 0)
         log_warn(&s->log,
                  "fsync of the transaction log took %lld ms, more than "
                  "fsync.warningthresholdms=%lld",
-                 (long long)st.last_fsync_ms, (long long)s->cfg.fsync_warning_threshold_ms);
+                 (long long)slow_ms, (long long)s->cfg.fsync_warning_threshold_ms);
     s->durable_zxid = durable;
     if (s->last_zxid < durable)
         uv_idle_start(&s->apply_idle, on_apply_slice);
