@@ -294,8 +294,7 @@ static bool container_candidate(server_t *s, znode_t *n, int64_t now_wall)
 
 static bool ttl_candidate(server_t *s, znode_t *n, int64_t now_wall)
 {
-    (void)s;
-    return znode_nkids(n) == 0 && now_wall - n->mtime > znode_ttl_ms(n);
+    return znode_nkids(n) == 0 && now_wall - n->mtime > znode_ttl_ms(&s->tree, n);
 }
 
 void server_on_container_check(uv_timer_t *t)

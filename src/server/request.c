@@ -103,7 +103,7 @@ static void do_get_data(conn_t *c, const zk_request_t *r, int64_t zxid)
     zk_stat_t st;
     znode_stat(&s->tree, n, &st);
     size_t at = conn_reply_begin(c, r->xid, zxid, ZOK);
-    jw_buffer(&c->out, n->data, n->data_len);
+    jw_buffer(&c->out, znode_data(n), n->data_len);
     proto_write_stat(&c->out, &st);
     conn_reply_end(c, at);
 }
@@ -351,7 +351,7 @@ static void do_multi_read(conn_t *c, const zk_request_t *r, int64_t zxid)
         if (op->type == ZOP_GET_DATA) {
             zk_stat_t st;
             znode_stat(&s->tree, n, &st);
-            jw_buffer(b, n->data, n->data_len);
+            jw_buffer(b, znode_data(n), n->data_len);
             proto_write_stat(b, &st);
         } else {
             write_children(b, n);

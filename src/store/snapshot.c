@@ -315,7 +315,7 @@ static void write_node(snap_out_t *o, const tree_t *t, const znode_t *n)
         out_buffer(o, "", 0);
     else
         out_buffer(o, n->path, (int32_t)n->path_len);
-    out_buffer(o, n->data, n->data_len);
+    out_buffer(o, znode_data(n), n->data_len);
     out_long(o, n->acl ? n->acl->index : -1);
     out_long(o, n->czxid);
     out_long(o, n->mzxid);
@@ -324,7 +324,7 @@ static void write_node(snap_out_t *o, const tree_t *t, const znode_t *n)
     out_int(o, n->version);
     out_int(o, n->cversion);
     out_int(o, n->aversion);
-    out_long(o, n->ephemeral_owner);
+    out_long(o, znode_owner(t, n));
     out_long(o, n->pzxid);
 }
 
@@ -552,6 +552,12 @@ static void holds_push(acl_holds_t *h, tree_acl_t *a)
     h->v[h->n++] = a;
 }
 
+/* n is the node at path[0, len). */
+static bool is_node(const znode_t *n, const char *path, size_t len)
+{
+    return n && n->path_len == len && memcmp(n->path, path, len) == 0;
+}
+
 static bool jstr_is(jstr_t s, const char *lit)
 {
     return s.len >= 0 && (size_t)s.len == strlen(lit) && memcmp(s.ptr, lit, (size_t)s.len) == 0;
@@ -626,7 +632,8 @@ int snapshot_read_mem(const uint8_t *p, size_t len, const char *name, bool exten
     acl_holds_t holds = {0};
     int64_t max_index = 0;
     bool seen_builtin[4] = {false, false, false, false};
-    znode_t *prev = NULL; /* the node loaded last */
+    znode_t *prev = NULL;        /* the node loaded last */
+    znode_t *prev_parent = NULL; /* and its parent */
     jute_reader_t r;
     jr_init(&r, p, len);
     size_t at = 0;
@@ -731,15 +738,18 @@ int snapshot_read_mem(const uint8_t *p, size_t len, const char *name, bool exten
         size_t tl = is_root ? 1 : (size_t)path.len;
         znode_t *parent = NULL;
         if (!is_root) {
-            /* Pre-order: the parent is the previous node or one of its
-             * ancestors; any earlier node is accepted too. */
+            /* Pre-order: the parent is most often the previous node (a
+             * first child) or the previous node's parent (a sibling); any
+             * earlier node is accepted too. */
             int32_t pl = tree_parent_len(tp, tl);
-            for (parent = prev; parent; parent = parent->parent)
-                if (pl > 0 && parent->path_len == (uint32_t)pl &&
-                    memcmp(parent->path, tp, (size_t)pl) == 0)
-                    break;
-            if (!parent && pl > 0)
-                parent = tree_get(t, tp, (size_t)pl);
+            if (pl > 0) {
+                if (is_node(prev, tp, (size_t)pl))
+                    parent = prev;
+                else if (is_node(prev_parent, tp, (size_t)pl))
+                    parent = prev_parent;
+                else
+                    parent = tree_get(t, tp, (size_t)pl);
+            }
             if (!parent) {
                 bad(err, name, at, "node \"%.*s\" comes before its parent", (int)tl, tp);
                 goto done;
@@ -762,6 +772,7 @@ int snapshot_read_mem(const uint8_t *p, size_t len, const char *name, bool exten
                 bad(err, name, at, "node \"%.*s\" appears twice", (int)tl, tp);
             goto done;
         }
+        prev_parent = parent;
         info->nodes++;
     }
 

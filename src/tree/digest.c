@@ -20,7 +20,7 @@ static void put32(uint8_t *p, int32_t v)
         p[i] = (uint8_t)(u >> (24 - 8 * i));
 }
 
-uint32_t tree_node_digest(const znode_t *n)
+uint32_t tree_node_digest(const tree_t *t, const znode_t *n)
 {
     size_t plen = n->path_len;
     if (plen >= sizeof(ZK_SUBTREE_PREFIX) - 1 &&
@@ -33,7 +33,7 @@ uint32_t tree_node_digest(const znode_t *n)
     if (plen)
         crc = crc32(crc, (const Bytef *)n->path, (uInt)plen);
     if (n->data_len > 0)
-        crc = crc32(crc, n->data, (uInt)n->data_len);
+        crc = crc32(crc, znode_data(n), (uInt)n->data_len);
     uint8_t b[60];
     put64(b + 0, n->czxid);
     put64(b + 8, n->mzxid);
@@ -43,7 +43,7 @@ uint32_t tree_node_digest(const znode_t *n)
     put32(b + 40, n->version);
     put32(b + 44, n->cversion);
     put32(b + 48, n->aversion);
-    put64(b + 52, n->ephemeral_owner);
+    put64(b + 52, znode_owner(t, n));
     crc = crc32(crc, b, sizeof b);
     return (uint32_t)crc;
 }
@@ -53,6 +53,6 @@ uint64_t tree_digest(const tree_t *t)
     uint64_t sum = 0;
     size_t pos = 0;
     for (const znode_t *n; (n = tree_next_node(t, &pos));)
-        sum += tree_node_digest(n);
+        sum += tree_node_digest(t, n);
     return sum;
 }

@@ -21,7 +21,7 @@
 #define TREE_DIGEST_VERSION 2
 
 /* The digest of one node as it is now (0 for nodes under /zookeeper/). */
-uint32_t tree_node_digest(const znode_t *n);
+uint32_t tree_node_digest(const tree_t *t, const znode_t *n);
 
 /* The digest of the whole tree, computed from scratch: O(nodes). A fresh
  * tree (tree_init) digests to 0x51c6d660. */

@@ -122,7 +122,7 @@ static void update_stats(tree_t *t, const char *path, size_t len, int64_t count_
     if (!stats)
         return;
     stats_track_t st;
-    stats_track_parse((const char *)stats->data,
+    stats_track_parse((const char *)znode_data(stats),
                       (size_t)(stats->data_len > 0 ? stats->data_len : 0), &st);
     write_stats(t, stats, st.count + count_diff, st.bytes + bytes_diff);
 }
@@ -207,9 +207,9 @@ int32_t quota_check(const tree_t *t, const char *path, size_t len, int32_t count
     if (!limits || !stats)
         return ZOK;
     stats_track_t lim, cur;
-    stats_track_parse((const char *)limits->data,
+    stats_track_parse((const char *)znode_data(limits),
                       (size_t)(limits->data_len > 0 ? limits->data_len : 0), &lim);
-    stats_track_parse((const char *)stats->data,
+    stats_track_parse((const char *)znode_data(stats),
                       (size_t)(stats->data_len > 0 ? stats->data_len : 0), &cur);
     if (lim.count_hard_limit > -1 && cur.count + count_diff > lim.count_hard_limit)
         return ZQUOTAEXCEEDED;

@@ -1,7 +1,9 @@
 /* tree: znode storage. Nodes live in the tree's slab and are indexed by full
  * path (nodemap); each node also keeps an array of child pointers
  * (swap-remove, each child knows its slot) so getChildren is O(children) and
- * delete is O(1). */
+ * delete is O(1). A node finds its parent by path. Non-zero ephemeral owners
+ * live in a side table keyed by node address (nodes never move), with
+ * entries carved from the same slab. */
 #include "tree.h"
 
 #include "tree/quota.h"
@@ -31,6 +33,17 @@ static void acl_fill(tree_acl_t *a, const zk_acl_ref_t *v, int32_t n)
     }
 }
 
+/* A node's entry in tree_t.owners (allocated from the node slab). */
+typedef struct owner_entry {
+    int64_t owner;          /* stored form, never 0 */
+    uint32_t slot_in_owner; /* index in the session's ephemeral list */
+} owner_entry_t;
+
+static owner_entry_t *owner_entry(const tree_t *t, const znode_t *n)
+{
+    return u64map_get(&t->owners, (uint64_t)(uintptr_t)n);
+}
+
 static uint8_t *inline_data(znode_t *n)
 {
     return (uint8_t *)n->path + n->path_len + 1;
@@ -41,15 +54,21 @@ static size_t node_bytes(const znode_t *n)
     return offsetof(znode_t, path) + n->path_len + 1 + n->inline_cap;
 }
 
-/* One slab object holds the node, its path and `data_room` bytes of data. */
+/* One slab object holds the node, its path and at least `data_room` bytes
+ * of data (tree.h: never less than ZNODE_MIN_ROOM; the 8-byte rounding the
+ * slab would waste is room too). */
 static znode_t *node_new(tree_t *t, const char *path, size_t len, uint32_t data_room)
 {
-    znode_t *n = slab_alloc(&t->node_mem, offsetof(znode_t, path) + len + 1 + data_room);
+    if (data_room < ZNODE_MIN_ROOM)
+        data_room = ZNODE_MIN_ROOM;
+    size_t head = offsetof(znode_t, path) + len + 1;
+    size_t bytes = (head + data_room + 7) & ~(size_t)7;
+    znode_t *n = slab_alloc(&t->node_mem, bytes);
     memset(n, 0, offsetof(znode_t, path));
     memcpy(n->path, path, len);
     n->path[len] = '\0';
     n->path_len = (uint32_t)len;
-    n->inline_cap = data_room;
+    n->inline_cap = (uint32_t)(bytes - head); /* <= ZNODE_ROOM_MAX + 7: fits 30 bits */
     const char *slash = len ? memrchr(path, '/', len) : NULL;
     n->name_off = slash ? (uint32_t)(slash - path + 1) : 0;
     return n;
@@ -58,8 +77,11 @@ static znode_t *node_new(tree_t *t, const char *path, size_t len, uint32_t data_
 static void node_free(tree_t *t, znode_t *n)
 {
     free(n->kids);
-    if (n->data != inline_data(n))
-        free(n->data);
+    if (n->data_on_heap)
+        free((void *)znode_data(n));
+    if (n->has_owner)
+        slab_free(&t->node_mem, u64map_del(&t->owners, (uint64_t)(uintptr_t)n),
+                  sizeof(owner_entry_t));
     slab_free(&t->node_mem, n, node_bytes(n));
 }
 
@@ -74,7 +96,7 @@ static void eph_add(tree_t *t, znode_t *n, int64_t sid)
         l->cap = l->cap ? l->cap * 2 : 4;
         l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
     }
-    n->slot_in_owner = l->n;
+    owner_entry(t, n)->slot_in_owner = l->n;
     l->v[l->n++] = n;
     t->ephemeral_count++;
 }
@@ -82,11 +104,12 @@ static void eph_add(tree_t *t, znode_t *n, int64_t sid)
 static void eph_remove(tree_t *t, znode_t *n, int64_t sid)
 {
     eph_list_t *l = u64map_get(&t->ephemerals, (uint64_t)sid);
-    if (!l || n->slot_in_owner >= l->n || l->v[n->slot_in_owner] != n)
+    uint32_t slot = owner_entry(t, n)->slot_in_owner;
+    if (!l || slot >= l->n || l->v[slot] != n)
         return;
     znode_t *last = l->v[--l->n];
-    l->v[n->slot_in_owner] = last;
-    last->slot_in_owner = n->slot_in_owner;
+    l->v[slot] = last;
+    owner_entry(t, last)->slot_in_owner = slot;
     t->ephemeral_count--;
     if (l->n == 0) {
         u64map_del(&t->ephemerals, (uint64_t)sid);
@@ -97,7 +120,6 @@ static void eph_remove(tree_t *t, znode_t *n, int64_t sid)
 
 static void link_child(znode_t *parent, znode_t *n)
 {
-    n->parent = parent;
     znode_kids_t *k = parent->kids;
     if (!k || k->n == k->cap) {
         uint32_t cap = k ? k->cap * 2 : 4;
@@ -115,7 +137,6 @@ static znode_t *builtin(tree_t *t, znode_t *parent, const char *path)
 {
     znode_t *n = node_new(t, path, strlen(path), 0);
     n->acl = &t->open_acl;
-    n->data = inline_data(n);
     n->data_len = 0;
     nodemap_put_new(&t->nodes, n);
     if (parent)
@@ -132,6 +153,7 @@ void tree_init(tree_t *t, bool extended_types)
     slab_init(&t->node_mem);
     strmap_init(&t->acls);
     u64map_init(&t->ephemerals);
+    u64map_init(&t->owners);
     strmap_init(&t->containers);
     strmap_init(&t->ttls);
     strmap_init(&t->quota_roots);
@@ -158,7 +180,7 @@ void tree_free(tree_t *t)
     size_t kl;
     void *v;
     for (znode_t *n; (n = nodemap_next(&t->nodes, &pos));)
-        node_free(t, n);
+        node_free(t, n); /* and its owner entry */
     pos = 0;
     while (strmap_next(&t->acls, &pos, &k, &kl, &v)) {
         acl_free_entries(v);
@@ -176,6 +198,7 @@ void tree_free(tree_t *t)
     slab_destroy(&t->node_mem);
     strmap_free(&t->acls);
     u64map_free(&t->ephemerals);
+    u64map_free(&t->owners);
     strmap_free(&t->containers);
     strmap_free(&t->ttls);
     quota_free(t);
@@ -184,6 +207,14 @@ void tree_free(tree_t *t)
 znode_t *tree_get(const tree_t *t, const char *path, size_t len)
 {
     return nodemap_get(&t->nodes, path, len);
+}
+
+znode_t *tree_parent(const tree_t *t, const znode_t *n)
+{
+    if (n == t->root)
+        return NULL;
+    int32_t pl = tree_parent_len(n->path, n->path_len);
+    return pl > 0 ? tree_get(t, n->path, (size_t)pl) : NULL;
 }
 
 int32_t tree_parent_len(const char *path, size_t len)
@@ -229,26 +260,31 @@ void tree_acl_unref(tree_t *t, tree_acl_t *a)
     free(a);
 }
 
-bool znode_is_container(const znode_t *n)
+int64_t znode_owner(const tree_t *t, const znode_t *n)
 {
-    return n->ephemeral_owner == ZK_CONTAINER_OWNER;
+    return n->has_owner ? owner_entry(t, n)->owner : 0;
+}
+
+bool znode_is_container(const tree_t *t, const znode_t *n)
+{
+    return znode_owner(t, n) == ZK_CONTAINER_OWNER;
 }
 
 bool znode_is_ttl(const tree_t *t, const znode_t *n)
 {
-    return t->extended_types && n->ephemeral_owner != ZK_CONTAINER_OWNER &&
-           ((uint64_t)n->ephemeral_owner >> 56) == 0xFF &&
-           (((uint64_t)n->ephemeral_owner >> 40) & 0xFFFF) == 0;
+    int64_t o = znode_owner(t, n);
+    return t->extended_types && o != ZK_CONTAINER_OWNER && ((uint64_t)o >> 56) == 0xFF &&
+           (((uint64_t)o >> 40) & 0xFFFF) == 0;
 }
 
-int64_t znode_ttl_ms(const znode_t *n)
+int64_t znode_ttl_ms(const tree_t *t, const znode_t *n)
 {
-    return (int64_t)((uint64_t)n->ephemeral_owner & (uint64_t)ZK_TTL_MAX);
+    return (int64_t)((uint64_t)znode_owner(t, n) & (uint64_t)ZK_TTL_MAX);
 }
 
 int64_t znode_session_owner(const tree_t *t, const znode_t *n)
 {
-    int64_t o = n->ephemeral_owner;
+    int64_t o = znode_owner(t, n);
     if (o == 0 || o == ZK_CONTAINER_OWNER)
         return 0;
     if (t->extended_types && ((uint64_t)o >> 56) == 0xFF)
@@ -260,20 +296,31 @@ znode_t *tree_add(tree_t *t, znode_t *parent, const char *path, size_t len, cons
                   int32_t data_len, tree_acl_t *acl, int64_t ephemeral_owner, int64_t zxid,
                   int64_t time_ms)
 {
-    znode_t *n = node_new(t, path, len, data_len > 0 ? (uint32_t)data_len : 0);
+    bool fits = data_len <= (int32_t)ZNODE_ROOM_MAX;
+    znode_t *n = node_new(t, path, len, data_len > 0 && fits ? (uint32_t)data_len : 0);
     if (nodemap_put_new(&t->nodes, n)) {
         slab_free(&t->node_mem, n, node_bytes(n));
         return NULL;
     }
-    if (data_len >= 0) {
-        n->data = inline_data(n);
-        if (data_len)
-            memcpy(n->data, data, (size_t)data_len);
+    if (fits) {
+        if (data_len > 0)
+            memcpy(inline_data(n), data, (size_t)data_len);
+    } else { /* longer than any room: on the heap from the start */
+        uint8_t *heap = xmalloc((size_t)data_len);
+        memcpy(heap, data, (size_t)data_len);
+        memcpy(inline_data(n), &heap, sizeof(heap));
+        n->data_on_heap = 1;
     }
     n->data_len = data_len;
     n->czxid = n->mzxid = n->pzxid = zxid;
     n->ctime = n->mtime = time_ms;
-    n->ephemeral_owner = ephemeral_owner;
+    if (ephemeral_owner != 0) {
+        owner_entry_t *e = slab_alloc(&t->node_mem, sizeof(*e));
+        e->owner = ephemeral_owner;
+        e->slot_in_owner = 0;
+        u64map_put(&t->owners, (uint64_t)(uintptr_t)n, e);
+        n->has_owner = 1;
+    }
     n->acl = acl;
     tree_acl_ref(acl);
     link_child(parent, n);
@@ -282,7 +329,7 @@ znode_t *tree_add(tree_t *t, znode_t *parent, const char *path, size_t len, cons
     int64_t sid = znode_session_owner(t, n);
     if (sid)
         eph_add(t, n, sid);
-    else if (znode_is_container(n))
+    else if (znode_is_container(t, n))
         strmap_put(&t->containers, n->path, n->path_len, n);
     else if (znode_is_ttl(t, n))
         strmap_put(&t->ttls, n->path, n->path_len, n);
@@ -293,7 +340,7 @@ znode_t *tree_add(tree_t *t, znode_t *parent, const char *path, size_t len, cons
 void tree_remove(tree_t *t, znode_t *n)
 {
     quota_on_remove(t, n);
-    znode_t *p = n->parent;
+    znode_t *p = tree_parent(t, n);
     if (p) {
         znode_t *last = p->kids->v[--p->kids->n];
         p->kids->v[n->slot_in_parent] = last;
@@ -302,7 +349,7 @@ void tree_remove(tree_t *t, znode_t *n)
     int64_t sid = znode_session_owner(t, n);
     if (sid)
         eph_remove(t, n, sid);
-    else if (znode_is_container(n))
+    else if (znode_is_container(t, n))
         strmap_del(&t->containers, n->path, n->path_len);
     else if (znode_is_ttl(t, n))
         strmap_del(&t->ttls, n->path, n->path_len);
@@ -323,18 +370,23 @@ void tree_set_data(tree_t *t, znode_t *n, const void *data, int32_t data_len)
 void tree_set_data_raw(tree_t *t, znode_t *n, const void *data, int32_t data_len)
 {
     t->data_bytes -= (size_t)(n->data_len > 0 ? n->data_len : 0);
-    uint8_t *old = n->data;
+    /* `data` may point into the node's own data (inline or heap): copy
+     * before the old heap copy is freed. */
+    void *old_heap = n->data_on_heap ? (void *)znode_data(n) : NULL;
     uint8_t *room = inline_data(n);
-    if (data_len < 0)
-        n->data = NULL;
-    else if ((uint32_t)data_len <= n->inline_cap)
-        n->data = room;
-    else
-        n->data = xmalloc((size_t)data_len);
-    if (data_len > 0)
-        memmove(n->data, data, (size_t)data_len);
-    if (old && old != room)
-        free(old); /* after the copy: `data` may point into it */
+    if (data_len >= 0 && (uint32_t)data_len <= n->inline_cap) {
+        if (data_len > 0)
+            memmove(room, data, (size_t)data_len);
+        n->data_on_heap = 0;
+    } else if (data_len > 0) {
+        uint8_t *heap = xmalloc((size_t)data_len);
+        memcpy(heap, data, (size_t)data_len);
+        memcpy(room, &heap, sizeof(heap)); /* inline_cap >= ZNODE_MIN_ROOM */
+        n->data_on_heap = 1;
+    } else {
+        n->data_on_heap = 0;
+    }
+    free(old_heap);
     n->data_len = data_len;
     t->data_bytes += (size_t)(data_len > 0 ? data_len : 0);
 }

@@ -1,5 +1,6 @@
 /* tree: the data tree — znodes keyed by full path, their children, stored
- * Stat fields, interned ACL lists, and the per-session ephemeral index.
+ * Stat fields, interned ACL lists, the per-session ephemeral index and the
+ * side table of nodes' non-zero ephemeral owners.
  *
  * The tree holds mechanisms only: it never validates requests (that is
  * txn/prep) and never fires watches (txn/apply does, through tree/watch).
@@ -9,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "base/hashmap.h"
 #include "base/slab.h"
@@ -31,24 +33,52 @@ typedef struct znode_kids {
     struct znode *v[];
 } znode_kids_t;
 
-/* One allocation from the tree's slab holds the node, its path and (when it
- * fits the room reserved at creation) its data. */
+/* One allocation from the tree's slab holds the node, its path and its data
+ * room. The header is 88 bytes; what most nodes never need lives elsewhere:
+ *
+ * - Data. Null data is data_len -1. Otherwise the data is inline, in the
+ *   `inline_cap` bytes after the path's NUL, unless a setData outgrew that
+ *   room: then `data_on_heap` is set and the first 8 bytes of the room hold
+ *   the heap copy's address (unaligned; read it with znode_data). Nodes
+ *   never move, so the room is fixed at creation: the data's length but at
+ *   least ZNODE_MIN_ROOM (= the pointer) bytes, plus whatever the slab's
+ *   8-byte rounding leaves over. Data longer than ZNODE_ROOM_MAX starts on
+ *   the heap.
+ * - The parent: found by path (tree_parent), one hash lookup.
+ * - The stored ephemeral owner, when not 0 (ephemerals, containers, TTL
+ *   nodes): `has_owner` is set and the tree's `owners` side table maps the
+ *   node's address to the owner and the node's slot in its session's
+ *   ephemeral list. Read it with znode_owner. */
+#define ZNODE_MIN_ROOM 8u
+#define ZNODE_ROOM_MAX ((1u << 30) - 8u)
+
 typedef struct znode {
-    struct znode *parent;
     znode_kids_t *kids; /* NULL until the first child */
-    uint8_t *data;      /* NULL: null data; else inline (after the path) or a heap copy */
     tree_acl_t *acl;
     int64_t czxid, mzxid, pzxid, ctime, mtime;
-    int64_t ephemeral_owner;             /* stored form (§6.3) */
     int32_t version, cversion, aversion; /* cversion as stored */
     int32_t data_len;                    /* -1: null data */
-    uint32_t inline_cap;                 /* data bytes reserved after the path */
+    uint32_t inline_cap : 30;            /* data room after the path, >= ZNODE_MIN_ROOM */
+    uint32_t data_on_heap : 1;           /* the room holds a pointer to the data */
+    uint32_t has_owner : 1;              /* non-zero stored owner, in tree_t.owners */
     uint32_t path_len;
     uint32_t name_off; /* offset of the last path component */
     uint32_t slot_in_parent;
-    uint32_t slot_in_owner; /* index in the session's ephemeral list */
-    char path[];            /* NUL-terminated; the inline data follows */
+    char path[]; /* NUL-terminated; the data room follows */
 } znode_t;
+
+/* The node's data: NULL for null data, else data_len bytes. */
+static inline const uint8_t *znode_data(const znode_t *n)
+{
+    if (n->data_len < 0)
+        return NULL;
+    const uint8_t *room = (const uint8_t *)n->path + n->path_len + 1;
+    if (!n->data_on_heap)
+        return room;
+    const uint8_t *heap;
+    memcpy(&heap, room, sizeof(heap));
+    return heap;
+}
 
 static inline uint32_t znode_nkids(const znode_t *n)
 {
@@ -69,6 +99,7 @@ typedef struct tree {
     slab_t node_mem;     /* where the znodes live */
     strmap_t acls;       /* jute(acl list) -> tree_acl_t */
     u64map_t ephemerals; /* session id -> eph_list_t */
+    u64map_t owners;     /* znode address -> its owner entry, nodes with has_owner */
     strmap_t containers; /* path -> znode_t, container nodes */
     strmap_t ttls;       /* path -> znode_t, TTL nodes */
     tree_acl_t open_acl; /* the built-in alias, index -1 */
@@ -121,10 +152,16 @@ void tree_set_data(tree_t *t, znode_t *n, const void *data, int32_t data_len);
 void tree_set_data_raw(tree_t *t, znode_t *n, const void *data, int32_t data_len);
 void tree_set_acl(tree_t *t, znode_t *n, tree_acl_t *acl);
 
+/* The node's parent; NULL for the root. */
+znode_t *tree_parent(const tree_t *t, const znode_t *n);
+
+/* The stored ephemeral owner (§6.3): 0, a session id, the container marker
+ * or a TTL encoding. */
+int64_t znode_owner(const tree_t *t, const znode_t *n);
 /* Node classification under the tree's extended-types setting. */
-bool znode_is_container(const znode_t *n);
+bool znode_is_container(const tree_t *t, const znode_t *n);
 bool znode_is_ttl(const tree_t *t, const znode_t *n);
-int64_t znode_ttl_ms(const znode_t *n);
+int64_t znode_ttl_ms(const tree_t *t, const znode_t *n);
 /* The session owning a normal ephemeral, or 0. */
 int64_t znode_session_owner(const tree_t *t, const znode_t *n);
 

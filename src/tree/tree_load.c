@@ -18,7 +18,7 @@ znode_t *tree_load_node(tree_t *t, znode_t *parent, const char *path, size_t len
 {
     znode_t *n = overwrite ? tree_get(t, path, len) : NULL;
     if (n) {
-        if (st->ephemeral_owner != 0 || n->ephemeral_owner != 0)
+        if (st->ephemeral_owner != 0 || znode_owner(t, n) != 0)
             return NULL;
         tree_set_data(t, n, data, data_len);
         if (n->acl != acl)
@@ -33,7 +33,7 @@ znode_t *tree_load_node(tree_t *t, znode_t *parent, const char *path, size_t len
     return n;
 }
 
-void znode_stored_get(const znode_t *n, znode_stored_t *st)
+void znode_stored_get(const tree_t *t, const znode_t *n, znode_stored_t *st)
 {
     st->czxid = n->czxid;
     st->mzxid = n->mzxid;
@@ -42,6 +42,6 @@ void znode_stored_get(const znode_t *n, znode_stored_t *st)
     st->version = n->version;
     st->cversion = n->cversion;
     st->aversion = n->aversion;
-    st->ephemeral_owner = n->ephemeral_owner;
+    st->ephemeral_owner = znode_owner(t, n);
     st->pzxid = n->pzxid;
 }

@@ -1,7 +1,7 @@
 /* tree_load: placing a node with every stored field given, as a snapshot
  * reader needs (ZooKeeper's DataTree.deserialize). Uses only tree.h's public
  * API plus direct assignment of the stored Stat fields of the node it
- * returns. */
+ * returns (the owner is set through tree_add). */
 #ifndef CORRAL_TREE_LOAD_H
 #define CORRAL_TREE_LOAD_H
 
@@ -31,6 +31,6 @@ znode_t *tree_load_node(tree_t *t, znode_t *parent, const char *path, size_t len
                         bool overwrite);
 
 /* The stored fields of a node. */
-void znode_stored_get(const znode_t *n, znode_stored_t *st);
+void znode_stored_get(const tree_t *t, const znode_t *n, znode_stored_t *st);
 
 #endif

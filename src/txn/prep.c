@@ -76,7 +76,7 @@ static bool view_get(prep_t *p, const char *path, size_t len, node_view_t *out)
     out->cversion = n->cversion;
     out->aversion = n->aversion;
     out->nkids = (int32_t)znode_nkids(n);
-    out->ephemeral_owner = n->ephemeral_owner;
+    out->ephemeral_owner = znode_owner(p->tree, n);
     out->acl = n->acl;
     return true;
 }

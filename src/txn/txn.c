@@ -212,7 +212,7 @@ static void raise_parent_pzxid(tree_t *t, jstr_t path, int64_t zxid)
 /* Delete one node (and fire its events); the node must have no children. */
 static void delete_node(tree_t *t, watch_mgr_t *wm, znode_t *n, int64_t zxid)
 {
-    znode_t *parent = n->parent;
+    znode_t *parent = tree_parent(t, n);
     if (parent && zxid > parent->pzxid)
         parent->pzxid = zxid;
     char *path = xstrndup(n->path, n->path_len);

@@ -388,7 +388,8 @@ static const char *node_text(core_t *c, const char *path)
     static char buf[128];
     znode_t *n = tree_get(&c->tree, path, strlen(path));
     assert_non_null(n);
-    snprintf(buf, sizeof(buf), "%.*s", n->data_len > 0 ? (int)n->data_len : 0, (char *)n->data);
+    snprintf(buf, sizeof(buf), "%.*s", n->data_len > 0 ? (int)n->data_len : 0,
+             (const char *)znode_data(n));
     return buf;
 }
 

@@ -1,7 +1,8 @@
 /* test_tree_mem: the memory layers — the slab allocator, no-fork buffers,
  * the tagged path index (nodemap) under random create/delete churn checked
- * against a plain model, and node data moving between inline room and the
- * heap. */
+ * against a plain model, the node header's size, node data moving between
+ * inline room and the heap, parents found by path, and the side table of
+ * ephemeral owners. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,10 +10,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include "base/slab.h"
+#include "store/snapshot.h"
+#include "tree/digest.h"
 #include "tree/tree.h"
 
 static void test_slab_sizes_and_reuse(void **state)
@@ -148,7 +156,7 @@ static void test_nodemap_churn_matches_model(void **state)
             if (znode_nkids(n) > 0)
                 continue;
             assert_int_equal(n->data_len, len);
-            assert_memory_equal(n->data, path, (size_t)len);
+            assert_memory_equal(znode_data(n), path, (size_t)len);
             tree_remove(&t, n);
             present[slot] = 0;
             live--;
@@ -189,37 +197,241 @@ static void test_empty_acl_interned(void **state)
     tree_free(&t);
 }
 
+/* The header: what every node pays before its path and data. */
+static void test_header_size(void **state)
+{
+    (void)state;
+    assert_int_equal(sizeof(znode_t), 88);
+    assert_int_equal(offsetof(znode_t, path), 88);
+}
+
+static bool on_heap(const znode_t *n)
+{
+    return n->data_on_heap;
+}
+
 static void test_data_inline_heap_and_null(void **state)
 {
     (void)state;
     tree_t t;
     tree_init(&t, false);
-    znode_t *n = tree_add(&t, t.root, "/d", 2, "abcdef", 6, open_acl(&t), 0, 1, 1);
-    const uint8_t *room = n->data;
-    assert_memory_equal(n->data, "abcdef", 6);
+    znode_t *n = tree_add(&t, t.root, "/d", 2, "abcdefghij", 10, open_acl(&t), 0, 1, 1);
+    const uint8_t *room = znode_data(n);
+    assert_ptr_equal(room, (const uint8_t *)n->path + 3);
+    assert_false(on_heap(n));
+    assert_true(n->inline_cap >= 10);
+    assert_memory_equal(znode_data(n), "abcdefghij", 10);
     tree_set_data(&t, n, "xyz", 3); /* fits the room made at creation */
-    assert_ptr_equal(n->data, room);
+    assert_ptr_equal(znode_data(n), room);
+    assert_false(on_heap(n));
     assert_int_equal(n->data_len, 3);
-    assert_memory_equal(n->data, "xyz", 3);
+    assert_memory_equal(znode_data(n), "xyz", 3);
     char big[300];
-    memset(big, 'q', sizeof(big));
+    for (size_t i = 0; i < sizeof(big); i++)
+        big[i] = (char)('a' + i % 26);
     tree_set_data(&t, n, big, (int32_t)sizeof(big)); /* too big: a heap copy */
-    assert_ptr_not_equal(n->data, room);
-    assert_memory_equal(n->data, big, sizeof(big));
-    tree_set_data(&t, n, n->data + 10, 5); /* from its own heap bytes, back inline */
+    assert_true(on_heap(n));
+    assert_ptr_not_equal(znode_data(n), room);
+    assert_memory_equal(znode_data(n), big, sizeof(big));
+    assert_memory_equal(n->path, "/d", 3); /* the pointer went after the path */
+    char big2[400];
+    memset(big2, 'r', sizeof(big2));
+    tree_set_data(&t, n, big2, (int32_t)sizeof(big2)); /* heap to heap */
+    assert_true(on_heap(n));
+    assert_memory_equal(znode_data(n), big2, sizeof(big2));
+    tree_set_data(&t, n, znode_data(n) + 10, 300); /* from its own heap bytes, to the heap */
+    assert_true(on_heap(n));
+    assert_memory_equal(znode_data(n), big2, 300);
+    tree_set_data(&t, n, big, (int32_t)sizeof(big));
+    tree_set_data(&t, n, znode_data(n) + 10, 5); /* from its own heap bytes, back inline */
+    assert_false(on_heap(n));
     assert_int_equal(n->data_len, 5);
-    assert_memory_equal(n->data, big, 5);
-    assert_ptr_equal(n->data, room);
-    tree_set_data(&t, n, NULL, -1);
-    assert_null(n->data);
+    assert_memory_equal(znode_data(n), big + 10, 5);
+    assert_ptr_equal(znode_data(n), room);
+    tree_set_data(&t, n, znode_data(n) + 1, 4); /* overlapping, inline */
+    assert_memory_equal(znode_data(n), big + 11, 4);
+    tree_set_data(&t, n, big, (int32_t)sizeof(big));
+    tree_set_data(&t, n, NULL, -1); /* heap to null: freed (ASan/LSan) */
+    assert_false(on_heap(n));
+    assert_null(znode_data(n));
     assert_int_equal(n->data_len, -1);
-    tree_set_data(&t, n, "", 0);
-    assert_non_null(n->data);
+    tree_set_data(&t, n, "", 0); /* empty is not null */
+    assert_false(on_heap(n));
+    assert_ptr_equal(znode_data(n), room);
     assert_int_equal(n->data_len, 0);
     zk_stat_t st;
     znode_stat(&t, n, &st);
     assert_int_equal(st.data_length, 0);
     assert_int_equal(t.data_bytes, 44 + 2);
+    tree_set_data(&t, n, big, (int32_t)sizeof(big)); /* freed with the node */
+    tree_free(&t);
+}
+
+/* Nodes made with null or empty data still have room for the heap pointer,
+ * and the slab's rounding is room too. */
+static void test_data_min_room(void **state)
+{
+    (void)state;
+    tree_t t;
+    tree_init(&t, false);
+    znode_t *z = tree_add(&t, t.root, "/null", 5, NULL, -1, open_acl(&t), 0, 1, 1);
+    znode_t *e = tree_add(&t, t.root, "/empty", 6, "", 0, open_acl(&t), 0, 1, 1);
+    assert_null(znode_data(z));
+    assert_non_null(znode_data(e));
+    assert_int_equal(e->data_len, 0);
+    for (znode_t *n = z; n; n = n == z ? e : NULL) {
+        assert_true(n->inline_cap >= ZNODE_MIN_ROOM);
+        assert_int_equal((offsetof(znode_t, path) + n->path_len + 1 + n->inline_cap) % 8, 0);
+        char d[64];
+        memset(d, n == z ? 'z' : 'e', sizeof(d));
+        tree_set_data(&t, n, d, (int32_t)n->inline_cap); /* exactly the room: inline */
+        assert_false(n->data_on_heap);
+        assert_memory_equal(znode_data(n), d, n->inline_cap);
+        tree_set_data(&t, n, d, (int32_t)sizeof(d));
+        assert_true(n->data_on_heap);
+        assert_memory_equal(znode_data(n), d, sizeof(d));
+        assert_string_equal(n->path, n == z ? "/null" : "/empty");
+    }
+    tree_remove(&t, z); /* frees its heap data */
+    tree_free(&t);
+}
+
+/* The parent is found by path; removal keeps the siblings' slots right. */
+static void test_parent_by_path(void **state)
+{
+    (void)state;
+    tree_t t;
+    tree_init(&t, false);
+    assert_null(tree_parent(&t, t.root));
+    znode_t *zk = tree_get(&t, "/zookeeper", 10);
+    assert_ptr_equal(tree_parent(&t, zk), t.root);
+    assert_ptr_equal(tree_parent(&t, tree_get(&t, "/zookeeper/quota", 16)), zk);
+    znode_t *a = tree_add(&t, t.root, "/a", 2, NULL, -1, open_acl(&t), 0, 1, 1);
+    znode_t *k[5];
+    char path[16];
+    for (int i = 0; i < 5; i++) {
+        int len = snprintf(path, sizeof(path), "/a/k%d", i);
+        k[i] = tree_add(&t, a, path, (size_t)len, NULL, -1, open_acl(&t), 0, 1, 1);
+        assert_ptr_equal(tree_parent(&t, k[i]), a);
+    }
+    tree_remove(&t, k[1]);
+    tree_remove(&t, k[4]);
+    assert_int_equal(znode_nkids(a), 3);
+    for (uint32_t i = 0; i < znode_nkids(a); i++)
+        assert_int_equal(znode_kid(a, i)->slot_in_parent, i);
+    tree_free(&t);
+}
+
+static znode_t *add_owned(tree_t *t, const char *path, int64_t owner)
+{
+    return tree_add(t, t->root, path, strlen(path), "x", 1, open_acl(t), owner, 1, 1);
+}
+
+/* Non-zero owners live in the side table: set on create, gone on delete,
+ * the session's ephemeral list kept in step. */
+static void test_owner_side_table(void **state)
+{
+    (void)state;
+    tree_t t;
+    tree_init(&t, true);
+    const int64_t sid = 0x1234, other = 0x5678;
+    const int64_t ttl = ZK_TTL_MASK | 60000;
+    znode_t *p = add_owned(&t, "/p", 0);
+    assert_false(p->has_owner);
+    assert_int_equal(znode_owner(&t, p), 0);
+    assert_int_equal(t.owners.used, 0);
+    znode_t *e[4];
+    char path[16];
+    for (int i = 0; i < 4; i++) {
+        snprintf(path, sizeof(path), "/e%d", i);
+        e[i] = add_owned(&t, path, sid);
+        assert_true(e[i]->has_owner);
+        assert_int_equal(znode_owner(&t, e[i]), sid);
+        assert_int_equal(znode_session_owner(&t, e[i]), sid);
+    }
+    znode_t *o = add_owned(&t, "/o", other);
+    znode_t *c = add_owned(&t, "/c", ZK_CONTAINER_OWNER);
+    znode_t *l = add_owned(&t, "/l", ttl);
+    assert_int_equal(t.owners.used, 7);
+    assert_true(znode_is_container(&t, c));
+    assert_false(znode_is_container(&t, l));
+    assert_int_equal(znode_session_owner(&t, c), 0);
+    assert_true(znode_is_ttl(&t, l));
+    assert_int_equal(znode_ttl_ms(&t, l), 60000);
+    assert_int_equal(znode_session_owner(&t, l), 0);
+    assert_int_equal(znode_owner(&t, l), ttl);
+    zk_stat_t st;
+    znode_stat(&t, e[2], &st);
+    assert_int_equal(st.ephemeral_owner, sid);
+    znode_stat(&t, c, &st);
+    assert_int_equal(st.ephemeral_owner, 0);
+    assert_int_equal(t.ephemeral_count, 5);
+    /* Delete one from the middle of the session's list. */
+    tree_remove(&t, e[1]);
+    assert_int_equal(t.owners.used, 6);
+    const eph_list_t *el = tree_session_ephemerals(&t, sid);
+    assert_int_equal(el->n, 3);
+    for (uint32_t i = 0; i < el->n; i++)
+        assert_int_equal(znode_session_owner(&t, el->v[i]), sid);
+    /* Session close: every ephemeral of the session goes. */
+    while ((el = tree_session_ephemerals(&t, sid)))
+        tree_remove(&t, el->v[el->n - 1]);
+    assert_int_equal(t.ephemeral_count, 1);
+    assert_int_equal(t.owners.used, 3);
+    assert_int_equal(znode_owner(&t, o), other);
+    tree_remove(&t, c);
+    tree_remove(&t, l);
+    assert_int_equal(t.owners.used, 1);
+    assert_int_equal(t.containers.used, 0);
+    assert_int_equal(t.ttls.used, 0);
+    /* A fresh node at a freed node's address has no owner. */
+    for (int i = 0; i < 100; i++) {
+        snprintf(path, sizeof(path), "/n%d", i);
+        assert_int_equal(znode_owner(&t, add_owned(&t, path, 0)), 0);
+    }
+    assert_int_equal(t.owners.used, 1);
+    tree_free(&t); /* frees /o's entry */
+}
+
+/* Owners survive a snapshot round trip (the loader registers them). */
+static void test_owners_snapshot_round_trip(void **state)
+{
+    (void)state;
+    tree_t t;
+    tree_init(&t, true);
+    add_owned(&t, "/e", 0x77);
+    add_owned(&t, "/c", ZK_CONTAINER_OWNER);
+    add_owned(&t, "/l", ZK_TTL_MASK | 5000);
+    add_owned(&t, "/p", 0);
+    char big[200];
+    memset(big, 'b', sizeof(big));
+    tree_set_data(&t, tree_get(&t, "/p", 2), big, (int32_t)sizeof(big)); /* on the heap */
+    int fd = memfd_create("snap", 0);
+    assert_true(fd >= 0);
+    store_err_t err;
+    assert_int_equal(snapshot_write_fd(fd, &t, NULL, 0, NULL, STORE_PLAIN, NULL, &err), 0);
+    off_t len = lseek(fd, 0, SEEK_END);
+    uint8_t *bytes = malloc((size_t)len);
+    assert_int_equal(pread(fd, bytes, (size_t)len, 0), len);
+    close(fd);
+    tree_t u;
+    snapshot_info_t info;
+    assert_int_equal(snapshot_read_mem(bytes, (size_t)len, "mem", true, NULL, &u, &info, &err), 0);
+    free(bytes);
+    snapshot_info_free(&info);
+    assert_int_equal(u.owners.used, 3);
+    assert_int_equal(znode_session_owner(&u, tree_get(&u, "/e", 2)), 0x77);
+    assert_true(znode_is_container(&u, tree_get(&u, "/c", 2)));
+    assert_int_equal(znode_ttl_ms(&u, tree_get(&u, "/l", 2)), 5000);
+    assert_int_equal(znode_owner(&u, tree_get(&u, "/p", 2)), 0);
+    assert_int_equal(u.ephemeral_count, 1);
+    assert_int_equal(u.containers.used, 1);
+    assert_int_equal(u.ttls.used, 1);
+    const znode_t *p = tree_get(&u, "/p", 2);
+    assert_int_equal(p->data_len, sizeof(big));
+    assert_memory_equal(znode_data(p), big, sizeof(big));
+    assert_int_equal(tree_digest(&u), tree_digest(&t));
+    tree_free(&u);
     tree_free(&t);
 }
 
@@ -232,7 +444,12 @@ int main(void)
         cmocka_unit_test(test_buf_nofork),
         cmocka_unit_test(test_nodemap_churn_matches_model),
         cmocka_unit_test(test_empty_acl_interned),
+        cmocka_unit_test(test_header_size),
         cmocka_unit_test(test_data_inline_heap_and_null),
+        cmocka_unit_test(test_data_min_room),
+        cmocka_unit_test(test_parent_by_path),
+        cmocka_unit_test(test_owner_side_table),
+        cmocka_unit_test(test_owners_snapshot_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -109,7 +109,7 @@ static void print_tree(FILE *f, const tree_t *t, const sessions_t *s)
         fputs("{\"node\": ", f);
         json_str(f, n->path, n->path_len);
         fputs(", \"data\": ", f);
-        json_hex(f, n->data, n->data_len);
+        json_hex(f, znode_data(n), n->data_len);
         fputs(", \"acl\": [", f);
         for (int32_t j = 0; j < n->acl->list.n; j++) {
             const acl_t *a = &n->acl->list.v[j];
@@ -127,7 +127,7 @@ static void print_tree(FILE *f, const tree_t *t, const sessions_t *s)
                 "}, \"stored_cversion\": %d, \"stored_owner\": %" PRId64 "}\n",
                 n->acl->index, st.czxid, st.mzxid, st.ctime, st.mtime, st.version, st.cversion,
                 st.aversion, st.ephemeral_owner, st.data_length, st.num_children, st.pzxid,
-                n->cversion, n->ephemeral_owner);
+                n->cversion, znode_owner(t, n));
     }
 }
 
