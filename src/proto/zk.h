@@ -118,6 +118,13 @@ enum zk_add_watch_mode {
 
 /* ephemeralOwner encodings (§6.3). */
 #define ZK_CONTAINER_OWNER ((int64_t)INT64_MIN)
+
+/* version + 1 as ZooKeeper's Java int arithmetic computes it: INT32_MAX
+ * wraps to INT32_MIN (a node's version, cversion or aversion). */
+static inline int32_t zk_version_next(int32_t v)
+{
+    return (int32_t)((uint32_t)v + 1u);
+}
 #define ZK_TTL_MASK ((int64_t)0xFF00000000000000ULL)
 #define ZK_TTL_MAX ((int64_t)0xFFFFFFFFFFLL)
 

@@ -280,7 +280,7 @@ static int32_t prep_create(prep_t *p, const prep_req_t *in, const zk_op_t *op, i
                                               op->data.len > 0 ? op->data.len : 0)) != ZOK)
         goto out;
     jstr_t fp = {final_path, (int32_t)flen};
-    int32_t parent_cversion = parent.cversion + 1;
+    int32_t parent_cversion = zk_version_next(parent.cversion);
     bool ephemeral =
         kind != ZOP_CREATE_CONTAINER && kind != ZOP_CREATE_TTL && mode_ephemeral(flags);
     if (kind == ZOP_CREATE_CONTAINER)
@@ -377,7 +377,7 @@ static int32_t prep_set_data(prep_t *p, const prep_req_t *in, const zk_op_t *op,
     }
     if (!check_version(op->version, node.version))
         return ZBADVERSION;
-    node.version++;
+    node.version = zk_version_next(node.version);
     txn_write_set_data(body, op->path, op->data, node.version);
     change_push(p, op->path.ptr, (size_t)op->path.len, in->zxid, &node);
     return ZOK;
@@ -401,7 +401,7 @@ static int32_t prep_set_acl(prep_t *p, const prep_req_t *in, const zk_op_t *op, 
     else if (!check_version(op->version, node.aversion))
         rc = ZBADVERSION;
     if (rc == ZOK) {
-        node.aversion++;
+        node.aversion = zk_version_next(node.aversion);
         txn_write_set_acl(body, op->path, acl, nacl, node.aversion);
         node.acl = tree_acl_intern(p->tree, acl, nacl);
         change_push(p, op->path.ptr, (size_t)op->path.len, in->zxid, &node);
@@ -419,7 +419,7 @@ static int32_t prep_check(prep_t *p, const prep_req_t *in, const zk_op_t *op, bu
         return rc;
     if (!check_version(op->version, node.version))
         return ZBADVERSION;
-    txn_write_check(body, op->path, node.version + 1);
+    txn_write_check(body, op->path, zk_version_next(node.version));
     return ZOK;
 }
 

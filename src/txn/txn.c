@@ -160,7 +160,7 @@ static bool apply_create(tree_t *t, watch_mgr_t *wm, const txn_header_t *h, int3
         res->err = parent ? ZNODEEXISTS : ZNONODE;
         if (parent) {
             if (parent_cversion == -1)
-                parent_cversion = parent->cversion + 1;
+                parent_cversion = zk_version_next(parent->cversion);
             if (parent_cversion > parent->cversion) {
                 parent->cversion = parent_cversion;
                 parent->pzxid = h->zxid;
@@ -182,7 +182,7 @@ static bool apply_create(tree_t *t, watch_mgr_t *wm, const txn_header_t *h, int3
                           h->zxid, h->time_ms);
     tree_acl_unref(t, a);
     if (parent_cversion == -1)
-        parent_cversion = parent->cversion + 1;
+        parent_cversion = zk_version_next(parent->cversion);
     if (parent_cversion > parent->cversion) {
         parent->cversion = parent_cversion;
         parent->pzxid = h->zxid;
