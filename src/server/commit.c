@@ -284,7 +284,7 @@ static void collect(strmap_t *m, char ***out, size_t *n,
 
 static bool container_candidate(server_t *s, znode_t *n, int64_t now_wall)
 {
-    if (znode_nkids(n) > 0)
+    if (znode_has_kids(n))
         return false;
     if (n->cversion > 0)
         return true;
@@ -294,7 +294,7 @@ static bool container_candidate(server_t *s, znode_t *n, int64_t now_wall)
 
 static bool ttl_candidate(server_t *s, znode_t *n, int64_t now_wall)
 {
-    return znode_nkids(n) == 0 && now_wall - n->mtime > znode_ttl_ms(&s->tree, n);
+    return !znode_has_kids(n) && now_wall - n->mtime > znode_ttl_ms(&s->tree, n);
 }
 
 void server_on_container_check(uv_timer_t *t)

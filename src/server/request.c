@@ -26,7 +26,7 @@ static int32_t acl_fixup(void *ctx, const zk_acl_refs_t *in, acl_list_t *out)
 
 static bool can(conn_t *c, const znode_t *n, int32_t perm)
 {
-    return acl_allowed(c, n->acl, perm);
+    return acl_allowed(c, znode_acl(&c->srv->tree, n), perm);
 }
 
 /* ---- small reply helpers -------------------------------------------------- */
@@ -40,11 +40,13 @@ static void reply_stat(conn_t *c, int32_t xid, int64_t zxid, const znode_t *n)
     conn_reply_end(c, at);
 }
 
-static void write_children(buf_t *b, const znode_t *n)
+static void write_children(buf_t *b, const tree_t *t, const znode_t *n)
 {
-    jw_int(b, (int32_t)znode_nkids(n));
-    for (uint32_t i = 0; i < znode_nkids(n); i++) {
-        const znode_t *k = znode_kid(n, i);
+    const znode_kids_t *kids = znode_kids(t, n);
+    uint32_t nkids = kids ? kids->n : 0;
+    jw_int(b, (int32_t)nkids);
+    for (uint32_t i = 0; i < nkids; i++) {
+        const znode_t *k = kids->v[i];
         jw_buffer(b, znode_name(k), (int32_t)(k->path_len - k->name_off));
     }
 }
@@ -117,7 +119,7 @@ static void do_get_children(conn_t *c, const zk_request_t *r, int64_t zxid)
     if (r->op.watch)
         watch_add(&s->watches, WT_CHILD, &c->watches, n->path, n->path_len, WMODE_STANDARD);
     size_t at = conn_reply_begin(c, r->xid, zxid, ZOK);
-    write_children(&c->out, n);
+    write_children(&c->out, &s->tree, n);
     if (r->type == ZOP_GET_CHILDREN2) {
         zk_stat_t st;
         znode_stat(&s->tree, n, &st);
@@ -143,10 +145,10 @@ static void do_get_acl(conn_t *c, const zk_request_t *r, int64_t zxid)
     znode_stat(&s->tree, n, &st);
     size_t at = conn_reply_begin(c, r->xid, zxid, ZOK);
     if (admin) {
-        write_acl_list(&c->out, &n->acl->list);
+        write_acl_list(&c->out, &znode_acl(&s->tree, n)->list);
     } else {
         acl_list_t masked;
-        auth_acl_mask(&n->acl->list, &masked);
+        auth_acl_mask(&znode_acl(&s->tree, n)->list, &masked);
         write_acl_list(&c->out, &masked);
         acl_list_free(&masked);
     }
@@ -160,7 +162,8 @@ static void do_all_children_number(conn_t *c, const zk_request_t *r, int64_t zxi
     znode_t *n = readable_node(c, r, zxid);
     if (!n)
         return;
-    uint64_t count = n == s->tree.root ? s->tree.node_count - 1 : tree_count_descendants(n);
+    uint64_t count =
+        n == s->tree.root ? s->tree.node_count - 1 : tree_count_descendants(&s->tree, n);
     size_t at = conn_reply_begin(c, r->xid, zxid, ZOK);
     jw_int(&c->out, (int32_t)count);
     conn_reply_end(c, at);
@@ -354,7 +357,7 @@ static void do_multi_read(conn_t *c, const zk_request_t *r, int64_t zxid)
             jw_buffer(b, znode_data(n), n->data_len);
             proto_write_stat(b, &st);
         } else {
-            write_children(b, n);
+            write_children(b, &s->tree, n);
         }
     }
     jw_int(b, -1);

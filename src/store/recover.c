@@ -108,7 +108,8 @@ static void resolve_placeholders(tree_t *t, const txn_header_t *h, int32_t type,
     (void)jr_buffer(&r);
     int32_t n = jr_vector_count(&r, 12);
     znode_t *node = r.err ? NULL : tree_get_j(t, path);
-    if (!node || !snapshot_acl_is_placeholder(node->acl) || node->czxid != h->zxid || n < 0)
+    if (!node || !snapshot_acl_is_placeholder(znode_acl(t, node)) || node->czxid != h->zxid ||
+        n < 0)
         return;
     zk_acl_ref_t *v = xcalloc((size_t)(n ? n : 1), sizeof(*v));
     for (int32_t i = 0; i < n; i++) {
@@ -129,12 +130,12 @@ static int check_placeholders(const tree_t *t, const store_recovery_t *out, stor
 {
     size_t pos = 0;
     for (const znode_t *n; (n = tree_next_node(t, &pos));) {
-        if (snapshot_acl_is_placeholder(n->acl))
+        if (snapshot_acl_is_placeholder(znode_acl(t, n)))
             return store_errf(err,
                               "%s: node %s refers to ACL index %" PRId64
                               ", which neither the snapshot's ACL map nor the replayed log "
                               "defines",
-                              out->snapshot_path, n->path, n->acl->index);
+                              out->snapshot_path, n->path, znode_acl(t, n)->index);
     }
     return 0;
 }

@@ -316,7 +316,7 @@ static void write_node(snap_out_t *o, const tree_t *t, const znode_t *n)
     else
         out_buffer(o, n->path, (int32_t)n->path_len);
     out_buffer(o, znode_data(n), n->data_len);
-    out_long(o, n->acl ? n->acl->index : -1);
+    out_long(o, znode_acl(t, n)->index);
     out_long(o, n->czxid);
     out_long(o, n->mzxid);
     out_long(o, n->ctime);
@@ -339,25 +339,27 @@ static void write_nodes(snap_out_t *o, const tree_t *t)
     while (top > 0 && !o->failed) {
         const znode_t *n = stack[--top];
         write_node(o, t, n);
-        if (znode_nkids(n) == 0)
+        const znode_kids_t *kids = znode_kids(t, n);
+        if (!kids)
             continue;
-        if (znode_nkids(n) > kcap) {
-            kcap = znode_nkids(n);
+        uint32_t nkids = kids->n;
+        if (nkids > kcap) {
+            kcap = nkids;
             keys = xrealloc(keys, kcap * sizeof(*keys));
         }
-        uint32_t mask = java_children_capacity(znode_nkids(n)) - 1;
-        for (uint32_t i = 0; i < znode_nkids(n); i++) {
-            const znode_t *k = znode_kid(n, i);
+        uint32_t mask = java_children_capacity(nkids) - 1;
+        for (uint32_t i = 0; i < nkids; i++) {
+            const znode_t *k = kids->v[i];
             uint32_t h = java_string_hash(znode_name(k), k->path_len - k->name_off);
             keys[i] = (kid_key_t){java_spread(h) & mask, k};
         }
-        qsort(keys, znode_nkids(n), sizeof(*keys), cmp_kids);
-        if (top + znode_nkids(n) > cap) {
-            while (top + znode_nkids(n) > cap)
+        qsort(keys, nkids, sizeof(*keys), cmp_kids);
+        if (top + nkids > cap) {
+            while (top + nkids > cap)
                 cap *= 2;
             stack = xrealloc(stack, cap * sizeof(*stack));
         }
-        for (uint32_t i = znode_nkids(n); i > 0; i--)
+        for (uint32_t i = nkids; i > 0; i--)
             stack[top++] = keys[i - 1].n;
     }
     free(stack);
@@ -534,7 +536,7 @@ static tree_acl_t *placeholder_acl(tree_t *t, int64_t index)
     a->key = key;
     a->refs = 1;
     a->index = index;
-    strmap_put(&t->acls, (const char *)a->key.data, a->key.len, a);
+    tree_acl_register(t, a);
     return a;
 }
 

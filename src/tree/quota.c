@@ -145,7 +145,7 @@ static void subtree_counts(const tree_t *t, const char *path, size_t len, int64_
     counts_t c = {0, 0};
     znode_t *n = tree_get(t, path, len);
     if (n)
-        tree_walk(n, count_node, &c);
+        tree_walk(t, n, count_node, &c);
     *count = c.count;
     *bytes = c.bytes;
 }
@@ -237,7 +237,7 @@ void quota_rebuild(tree_t *t)
     znode_t *q = tree_get(t, QUOTA_PREFIX, QUOTA_PREFIX_LEN);
     if (!q)
         return;
-    tree_walk(q, register_limits, t);
+    tree_walk(t, q, register_limits, t);
     size_t pos = 0;
     const char *k;
     size_t kl;

@@ -1,9 +1,11 @@
 /* tree: znode storage. Nodes live in the tree's slab and are indexed by full
- * path (nodemap); each node also keeps an array of child pointers
+ * path (nodemap); a node with children has an array of child pointers
  * (swap-remove, each child knows its slot) so getChildren is O(children) and
- * delete is O(1). A node finds its parent by path. Non-zero ephemeral owners
- * live in a side table keyed by node address (nodes never move), with
- * entries carved from the same slab. */
+ * delete is O(1). A node finds its parent by path. Child arrays and non-zero
+ * ephemeral owners live in side tables keyed by node address (nodes never
+ * move); owner entries are carved from the same slab. Interned ACLs are
+ * reference counted and numbered by reusable 32-bit ids (acl_ids), which is
+ * what a node stores. */
 #include "tree.h"
 
 #include "tree/quota.h"
@@ -39,6 +41,38 @@ typedef struct owner_entry {
     uint32_t slot_in_owner; /* index in the session's ephemeral list */
 } owner_entry_t;
 
+/* Give `a` an id: the last freed one, else the next new one. */
+static void acl_id_take(tree_t *t, tree_acl_t *a)
+{
+    uint32_t id;
+    if (t->acl_free_n) {
+        id = t->acl_free[--t->acl_free_n];
+    } else {
+        if (t->acl_ids_n == t->acl_ids_cap) {
+            t->acl_ids_cap = t->acl_ids_cap ? t->acl_ids_cap * 2 : 16;
+            t->acl_ids = xrealloc(t->acl_ids, t->acl_ids_cap * sizeof(*t->acl_ids));
+        }
+        id = t->acl_ids_n++;
+    }
+    t->acl_ids[id] = a;
+    a->id = id;
+}
+
+static void acl_id_release(tree_t *t, const tree_acl_t *a)
+{
+    if (t->acl_free_n == t->acl_free_cap) {
+        t->acl_free_cap = t->acl_free_cap ? t->acl_free_cap * 2 : 16;
+        t->acl_free = xrealloc(t->acl_free, t->acl_free_cap * sizeof(*t->acl_free));
+    }
+    t->acl_ids[a->id] = NULL;
+    t->acl_free[t->acl_free_n++] = a->id;
+}
+
+static znode_kids_t *kids_of(const tree_t *t, const znode_t *n)
+{
+    return u64map_get(&t->kids, (uint64_t)(uintptr_t)n);
+}
+
 static owner_entry_t *owner_entry(const tree_t *t, const znode_t *n)
 {
     return u64map_get(&t->owners, (uint64_t)(uintptr_t)n);
@@ -68,7 +102,7 @@ static znode_t *node_new(tree_t *t, const char *path, size_t len, uint32_t data_
     memcpy(n->path, path, len);
     n->path[len] = '\0';
     n->path_len = (uint32_t)len;
-    n->inline_cap = (uint32_t)(bytes - head); /* <= ZNODE_ROOM_MAX + 7: fits 30 bits */
+    n->inline_cap = (uint32_t)(bytes - head); /* <= ZNODE_ROOM_MAX + 7: fits 29 bits */
     const char *slash = len ? memrchr(path, '/', len) : NULL;
     n->name_off = slash ? (uint32_t)(slash - path + 1) : 0;
     return n;
@@ -76,7 +110,8 @@ static znode_t *node_new(tree_t *t, const char *path, size_t len, uint32_t data_
 
 static void node_free(tree_t *t, znode_t *n)
 {
-    free(n->kids);
+    if (n->has_kids)
+        free(u64map_del(&t->kids, (uint64_t)(uintptr_t)n));
     if (n->data_on_heap)
         free((void *)znode_data(n));
     if (n->has_owner)
@@ -118,29 +153,46 @@ static void eph_remove(tree_t *t, znode_t *n, int64_t sid)
     }
 }
 
-static void link_child(znode_t *parent, znode_t *n)
+static void link_child(tree_t *t, znode_t *parent, znode_t *n)
 {
-    znode_kids_t *k = parent->kids;
+    znode_kids_t *k = parent->has_kids ? kids_of(t, parent) : NULL;
     if (!k || k->n == k->cap) {
         uint32_t cap = k ? k->cap * 2 : 4;
-        k = xrealloc(k, sizeof(*k) + cap * sizeof(k->v[0]));
-        if (!parent->kids)
-            k->n = 0;
-        k->cap = cap;
-        parent->kids = k;
+        znode_kids_t *grown = xrealloc(k, sizeof(*k) + cap * sizeof(k->v[0]));
+        if (!k)
+            grown->n = 0;
+        grown->cap = cap;
+        if (grown != k)
+            u64map_put(&t->kids, (uint64_t)(uintptr_t)parent, grown);
+        k = grown;
+        parent->has_kids = 1;
     }
     n->slot_in_parent = k->n;
     k->v[k->n++] = n;
 }
 
+/* Swap-remove n from its parent's children; the array goes with the last. */
+static void unlink_child(tree_t *t, znode_t *parent, znode_t *n)
+{
+    znode_kids_t *k = kids_of(t, parent);
+    znode_t *last = k->v[--k->n];
+    k->v[n->slot_in_parent] = last;
+    last->slot_in_parent = n->slot_in_parent;
+    if (k->n == 0) {
+        u64map_del(&t->kids, (uint64_t)(uintptr_t)parent);
+        free(k);
+        parent->has_kids = 0;
+    }
+}
+
 static znode_t *builtin(tree_t *t, znode_t *parent, const char *path)
 {
     znode_t *n = node_new(t, path, strlen(path), 0);
-    n->acl = &t->open_acl;
+    n->acl_id = t->open_acl.id;
     n->data_len = 0;
     nodemap_put_new(&t->nodes, n);
     if (parent)
-        link_child(parent, n);
+        link_child(t, parent, n);
     t->node_count++;
     t->data_bytes += strlen(path); /* ZooKeeper counts "/" as 1 byte: a fresh tree is 44 */
     return n;
@@ -154,6 +206,7 @@ void tree_init(tree_t *t, bool extended_types)
     strmap_init(&t->acls);
     u64map_init(&t->ephemerals);
     u64map_init(&t->owners);
+    u64map_init(&t->kids);
     strmap_init(&t->containers);
     strmap_init(&t->ttls);
     strmap_init(&t->quota_roots);
@@ -162,14 +215,15 @@ void tree_init(tree_t *t, bool extended_types)
     zk_acl_ref_t open = {ZK_PERM_ALL, JSTR_LIT("world"), JSTR_LIT("anyone")};
     acl_fill(&t->open_acl, &open, 1);
     t->open_acl.index = -1;
-    t->open_acl.refs = 1; /* never freed through unref */
+    t->open_acl.refs = 1;         /* never freed through unref */
+    acl_id_take(t, &t->open_acl); /* id 0 */
     t->root = builtin(t, NULL, "/");
     znode_t *zk = builtin(t, t->root, "/zookeeper");
     builtin(t, zk, "/zookeeper/quota");
     znode_t *cfg = builtin(t, zk, "/zookeeper/config");
     /* /zookeeper/config is world:READ, installed with aversion -1 (§6.1). */
     zk_acl_ref_t read = {ZK_PERM_READ, JSTR_LIT("world"), JSTR_LIT("anyone")};
-    cfg->acl = tree_acl_intern(t, &read, 1);
+    cfg->acl_id = tree_acl_intern(t, &read, 1)->id;
     cfg->aversion = -1;
 }
 
@@ -180,7 +234,7 @@ void tree_free(tree_t *t)
     size_t kl;
     void *v;
     for (znode_t *n; (n = nodemap_next(&t->nodes, &pos));)
-        node_free(t, n); /* and its owner entry */
+        node_free(t, n); /* and its owner entry and child array */
     pos = 0;
     while (strmap_next(&t->acls, &pos, &k, &kl, &v)) {
         acl_free_entries(v);
@@ -199,6 +253,9 @@ void tree_free(tree_t *t)
     strmap_free(&t->acls);
     u64map_free(&t->ephemerals);
     u64map_free(&t->owners);
+    u64map_free(&t->kids);
+    free(t->acl_ids);
+    free(t->acl_free);
     strmap_free(&t->containers);
     strmap_free(&t->ttls);
     quota_free(t);
@@ -240,8 +297,14 @@ tree_acl_t *tree_acl_intern(tree_t *t, const zk_acl_ref_t *v, int32_t n)
     *a = probe;
     a->refs = 1;
     a->index = t->next_acl_index++;
-    strmap_put(&t->acls, (const char *)a->key.data, a->key.len, a);
+    tree_acl_register(t, a);
     return a;
+}
+
+void tree_acl_register(tree_t *t, tree_acl_t *a)
+{
+    acl_id_take(t, a);
+    strmap_put(&t->acls, (const char *)a->key.data, a->key.len, a);
 }
 
 void tree_acl_ref(tree_acl_t *a)
@@ -256,6 +319,7 @@ void tree_acl_unref(tree_t *t, tree_acl_t *a)
     if (--a->refs > 0)
         return;
     strmap_del(&t->acls, (const char *)a->key.data, a->key.len);
+    acl_id_release(t, a);
     acl_free_entries(a);
     free(a);
 }
@@ -321,9 +385,9 @@ znode_t *tree_add(tree_t *t, znode_t *parent, const char *path, size_t len, cons
         u64map_put(&t->owners, (uint64_t)(uintptr_t)n, e);
         n->has_owner = 1;
     }
-    n->acl = acl;
+    n->acl_id = acl->id;
     tree_acl_ref(acl);
-    link_child(parent, n);
+    link_child(t, parent, n);
     t->node_count++;
     t->data_bytes += len + (size_t)(data_len > 0 ? data_len : 0);
     int64_t sid = znode_session_owner(t, n);
@@ -341,11 +405,8 @@ void tree_remove(tree_t *t, znode_t *n)
 {
     quota_on_remove(t, n);
     znode_t *p = tree_parent(t, n);
-    if (p) {
-        znode_t *last = p->kids->v[--p->kids->n];
-        p->kids->v[n->slot_in_parent] = last;
-        last->slot_in_parent = n->slot_in_parent;
-    }
+    if (p)
+        unlink_child(t, p, n);
     int64_t sid = znode_session_owner(t, n);
     if (sid)
         eph_remove(t, n, sid);
@@ -356,7 +417,7 @@ void tree_remove(tree_t *t, znode_t *n)
     nodemap_del(&t->nodes, n);
     t->node_count--;
     t->data_bytes -= n->path_len + (size_t)(n->data_len > 0 ? n->data_len : 0);
-    tree_acl_unref(t, n->acl);
+    tree_acl_unref(t, znode_acl(t, n));
     node_free(t, n);
 }
 
@@ -394,8 +455,8 @@ void tree_set_data_raw(tree_t *t, znode_t *n, const void *data, int32_t data_len
 void tree_set_acl(tree_t *t, znode_t *n, tree_acl_t *acl)
 {
     tree_acl_ref(acl);
-    tree_acl_unref(t, n->acl);
-    n->acl = acl;
+    tree_acl_unref(t, znode_acl(t, n));
+    n->acl_id = acl->id;
 }
 
 void znode_stat(const tree_t *t, const znode_t *n, zk_stat_t *st)
@@ -405,11 +466,12 @@ void znode_stat(const tree_t *t, const znode_t *n, zk_stat_t *st)
     st->ctime = n->ctime;
     st->mtime = n->mtime;
     st->version = n->version;
-    st->cversion = (int32_t)((uint32_t)n->cversion * 2u - znode_nkids(n));
+    uint32_t nkids = znode_nkids(t, n); /* a leaf: no lookup */
+    st->cversion = (int32_t)((uint32_t)n->cversion * 2u - nkids);
     st->aversion = n->aversion;
     st->ephemeral_owner = znode_session_owner(t, n);
     st->data_length = n->data_len > 0 ? n->data_len : 0;
-    st->num_children = (int32_t)znode_nkids(n);
+    st->num_children = (int32_t)nkids;
     st->pzxid = n->pzxid;
 }
 
@@ -418,7 +480,8 @@ const eph_list_t *tree_session_ephemerals(const tree_t *t, int64_t session_id)
     return u64map_get(&t->ephemerals, (uint64_t)session_id);
 }
 
-void tree_walk(const znode_t *n, void (*fn)(void *ctx, const znode_t *node), void *ctx)
+void tree_walk(const tree_t *t, const znode_t *n, void (*fn)(void *ctx, const znode_t *node),
+               void *ctx)
 {
     /* Iterative: a chain of nested nodes can be deeper than the C stack. */
     size_t cap = 64, top = 0;
@@ -427,12 +490,13 @@ void tree_walk(const znode_t *n, void (*fn)(void *ctx, const znode_t *node), voi
     while (top) {
         const znode_t *cur = stack[--top];
         fn(ctx, cur);
-        for (uint32_t i = 0; i < znode_nkids(cur); i++) {
+        const znode_kids_t *k = znode_kids(t, cur);
+        for (uint32_t i = 0; k && i < k->n; i++) {
             if (top == cap) {
                 cap *= 2;
                 stack = xrealloc(stack, cap * sizeof(*stack));
             }
-            stack[top++] = znode_kid(cur, i);
+            stack[top++] = k->v[i];
         }
     }
     free(stack);
@@ -455,9 +519,9 @@ void tree_reserve_done(tree_t *t)
     slab_prefault_wait(&t->node_mem);
 }
 
-uint64_t tree_count_descendants(const znode_t *n)
+uint64_t tree_count_descendants(const tree_t *t, const znode_t *n)
 {
     uint64_t count = 0;
-    tree_walk(n, count_node, &count);
+    tree_walk(t, n, count_node, &count);
     return count - 1; /* n itself */
 }

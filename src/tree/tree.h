@@ -1,6 +1,7 @@
 /* tree: the data tree — znodes keyed by full path, their children, stored
- * Stat fields, interned ACL lists, the per-session ephemeral index and the
- * side table of nodes' non-zero ephemeral owners.
+ * Stat fields, interned ACL lists and the table of their 32-bit ids, the
+ * per-session ephemeral index and the side tables of nodes' non-zero
+ * ephemeral owners and of their child arrays.
  *
  * The tree holds mechanisms only: it never validates requests (that is
  * txn/prep) and never fires watches (txn/apply does, through tree/watch).
@@ -22,6 +23,7 @@
 /* An interned, reference-counted ACL list. Nodes with the same ACL share one. */
 typedef struct tree_acl {
     uint32_t refs;
+    uint32_t id;   /* slot in tree_t.acl_ids, what nodes store; the open alias is 0 */
     int64_t index; /* snapshot index; -1 is the built-in OPEN_ACL_UNSAFE alias */
     acl_list_t list;
     buf_t key; /* jute encoding of the list: the interning key */
@@ -34,7 +36,9 @@ typedef struct znode_kids {
 } znode_kids_t;
 
 /* One allocation from the tree's slab holds the node, its path and its data
- * room. The header is 88 bytes; what most nodes never need lives elsewhere:
+ * room. The header is 76 bytes (offsetof(znode_t, path); sizeof rounds up
+ * to 80, but no allocation uses sizeof). What most nodes never need lives
+ * elsewhere:
  *
  * - Data. Null data is data_len -1. Otherwise the data is inline, in the
  *   `inline_cap` bytes after the path's NUL, unless a setData outgrew that
@@ -48,19 +52,27 @@ typedef struct znode_kids {
  * - The stored ephemeral owner, when not 0 (ephemerals, containers, TTL
  *   nodes): `has_owner` is set and the tree's `owners` side table maps the
  *   node's address to the owner and the node's slot in its session's
- *   ephemeral list. Read it with znode_owner. */
+ *   ephemeral list. Read it with znode_owner.
+ * - The children: `has_kids` is set exactly while the node has at least one
+ *   child, and then the tree's `kids` side table maps the node's address to
+ *   its child array (swap-remove; each child keeps its slot). The array is
+ *   freed when the last child goes, so a leaf never costs a lookup. Read
+ *   them with znode_nkids / znode_kids (znode_has_kids needs no tree).
+ * - The ACL: `acl_id` indexes tree_t.acl_ids, the interned ACLs; read it
+ *   with znode_acl. Ids of ACLs no node or change record references any
+ *   more are reused. The id is not the snapshot index (tree_acl_t.index). */
 #define ZNODE_MIN_ROOM 8u
-#define ZNODE_ROOM_MAX ((1u << 30) - 8u)
+#define ZNODE_ROOM_MAX ((1u << 29) - 8u) /* inline_cap: 29 bits, + 7 of rounding */
 
 typedef struct znode {
-    znode_kids_t *kids; /* NULL until the first child */
-    tree_acl_t *acl;
     int64_t czxid, mzxid, pzxid, ctime, mtime;
     int32_t version, cversion, aversion; /* cversion as stored */
     int32_t data_len;                    /* -1: null data */
-    uint32_t inline_cap : 30;            /* data room after the path, >= ZNODE_MIN_ROOM */
+    uint32_t acl_id;                     /* tree_t.acl_ids */
+    uint32_t inline_cap : 29;            /* data room after the path, >= ZNODE_MIN_ROOM */
     uint32_t data_on_heap : 1;           /* the room holds a pointer to the data */
     uint32_t has_owner : 1;              /* non-zero stored owner, in tree_t.owners */
+    uint32_t has_kids : 1;               /* at least one child, in tree_t.kids */
     uint32_t path_len;
     uint32_t name_off; /* offset of the last path component */
     uint32_t slot_in_parent;
@@ -80,13 +92,9 @@ static inline const uint8_t *znode_data(const znode_t *n)
     return heap;
 }
 
-static inline uint32_t znode_nkids(const znode_t *n)
+static inline bool znode_has_kids(const znode_t *n)
 {
-    return n->kids ? n->kids->n : 0;
-}
-static inline znode_t *znode_kid(const znode_t *n, uint32_t i)
-{
-    return n->kids->v[i];
+    return n->has_kids;
 }
 
 typedef struct eph_list {
@@ -95,14 +103,19 @@ typedef struct eph_list {
 } eph_list_t;
 
 typedef struct tree {
-    nodemap_t nodes;     /* path -> znode_t */
-    slab_t node_mem;     /* where the znodes live */
-    strmap_t acls;       /* jute(acl list) -> tree_acl_t */
+    nodemap_t nodes;      /* path -> znode_t */
+    slab_t node_mem;      /* where the znodes live */
+    strmap_t acls;        /* jute(acl list) -> tree_acl_t */
+    tree_acl_t **acl_ids; /* acl id -> tree_acl_t, NULL for a free id */
+    uint32_t acl_ids_n, acl_ids_cap;
+    uint32_t *acl_free; /* free ids below acl_ids_n, reused last-freed first */
+    uint32_t acl_free_n, acl_free_cap;
     u64map_t ephemerals; /* session id -> eph_list_t */
     u64map_t owners;     /* znode address -> its owner entry, nodes with has_owner */
+    u64map_t kids;       /* znode address -> znode_kids_t, nodes with has_kids */
     strmap_t containers; /* path -> znode_t, container nodes */
     strmap_t ttls;       /* path -> znode_t, TTL nodes */
-    tree_acl_t open_acl; /* the built-in alias, index -1 */
+    tree_acl_t open_acl; /* the built-in alias, index -1, id 0 */
     int64_t next_acl_index;
     znode_t *root;
     uint64_t node_count;
@@ -111,6 +124,25 @@ typedef struct tree {
     bool extended_types;  /* zookeeper.extendedTypesEnabled: decode TTL owners */
     strmap_t quota_roots; /* quota root path -> owned copy of the path (tree/quota) */
 } tree_t;
+
+/* The node's children: NULL for a leaf (no lookup), else n >= 1 of them. */
+static inline const znode_kids_t *znode_kids(const tree_t *t, const znode_t *n)
+{
+    return n->has_kids ? (const znode_kids_t *)u64map_get(&t->kids, (uint64_t)(uintptr_t)n) : NULL;
+}
+static inline uint32_t znode_nkids(const tree_t *t, const znode_t *n)
+{
+    return n->has_kids ? znode_kids(t, n)->n : 0;
+}
+static inline znode_t *znode_kid(const tree_t *t, const znode_t *n, uint32_t i)
+{
+    return znode_kids(t, n)->v[i];
+}
+/* The node's interned ACL. */
+static inline tree_acl_t *znode_acl(const tree_t *t, const znode_t *n)
+{
+    return t->acl_ids[n->acl_id];
+}
 
 void tree_init(tree_t *t, bool extended_types);
 /* Before a bulk load: size the path index for about `nodes` znodes and
@@ -136,6 +168,9 @@ int32_t tree_parent_len(const char *path, size_t len);
 
 /* Intern an ACL list (entries copied); returns it with one more reference. */
 tree_acl_t *tree_acl_intern(tree_t *t, const zk_acl_ref_t *v, int32_t n);
+/* Register an ACL entry made elsewhere (a snapshot's placeholder: `key`,
+ * `list`, `refs` and `index` set): it gets an id and joins t->acls. */
+void tree_acl_register(tree_t *t, tree_acl_t *a);
 void tree_acl_ref(tree_acl_t *a);
 void tree_acl_unref(tree_t *t, tree_acl_t *a);
 
@@ -182,8 +217,9 @@ static inline znode_t *tree_next_node(const tree_t *t, size_t *pos)
 const eph_list_t *tree_session_ephemerals(const tree_t *t, int64_t session_id);
 /* Visit n and all its descendants (parents before children, any sibling
  * order), without recursion. */
-void tree_walk(const znode_t *n, void (*fn)(void *ctx, const znode_t *node), void *ctx);
+void tree_walk(const tree_t *t, const znode_t *n, void (*fn)(void *ctx, const znode_t *node),
+               void *ctx);
 /* Number of descendants of n (all depths, n excluded). */
-uint64_t tree_count_descendants(const znode_t *n);
+uint64_t tree_count_descendants(const tree_t *t, const znode_t *n);
 
 #endif

@@ -21,7 +21,7 @@ znode_t *tree_load_node(tree_t *t, znode_t *parent, const char *path, size_t len
         if (st->ephemeral_owner != 0 || znode_owner(t, n) != 0)
             return NULL;
         tree_set_data(t, n, data, data_len);
-        if (n->acl != acl)
+        if (znode_acl(t, n) != acl)
             tree_set_acl(t, n, acl);
         assign(n, st);
         return n;

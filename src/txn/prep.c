@@ -75,9 +75,9 @@ static bool view_get(prep_t *p, const char *path, size_t len, node_view_t *out)
     out->version = n->version;
     out->cversion = n->cversion;
     out->aversion = n->aversion;
-    out->nkids = (int32_t)znode_nkids(n);
+    out->nkids = (int32_t)znode_nkids(p->tree, n);
     out->ephemeral_owner = znode_owner(p->tree, n);
-    out->acl = n->acl;
+    out->acl = znode_acl(p->tree, n);
     return true;
 }
 

@@ -106,10 +106,11 @@ static void fire(watch_mgr_t *wm, int table, const char *path, size_t len, int32
         watch_trigger(wm, table, path, len, type, acl, fired);
 }
 
-static void fire_parent_changed(watch_mgr_t *wm, const znode_t *parent)
+static void fire_parent_changed(const tree_t *t, watch_mgr_t *wm, const znode_t *parent)
 {
     watch_fired_t f = {0};
-    fire(wm, WT_CHILD, parent->path, parent->path_len, ZEV_CHILDREN_CHANGED, parent->acl, &f);
+    fire(wm, WT_CHILD, parent->path, parent->path_len, ZEV_CHILDREN_CHANGED, znode_acl(t, parent),
+         &f);
     watch_fired_free(&f);
 }
 
@@ -189,9 +190,9 @@ static bool apply_create(tree_t *t, watch_mgr_t *wm, const txn_header_t *h, int3
     }
     znode_stat(t, n, &res->stat);
     watch_fired_t f = {0};
-    fire(wm, WT_DATA, n->path, n->path_len, ZEV_CREATED, n->acl, &f);
+    fire(wm, WT_DATA, n->path, n->path_len, ZEV_CREATED, znode_acl(t, n), &f);
     watch_fired_free(&f);
-    fire_parent_changed(wm, parent);
+    fire_parent_changed(t, wm, parent);
     return true;
 }
 
@@ -217,7 +218,7 @@ static void delete_node(tree_t *t, watch_mgr_t *wm, znode_t *n, int64_t zxid)
         parent->pzxid = zxid;
     char *path = xstrndup(n->path, n->path_len);
     size_t len = n->path_len;
-    tree_acl_t *acl = n->acl;
+    tree_acl_t *acl = znode_acl(t, n);
     tree_acl_ref(acl); /* outlives the node until its events are out */
     tree_remove(t, n);
     watch_fired_t f = {0};
@@ -226,7 +227,7 @@ static void delete_node(tree_t *t, watch_mgr_t *wm, znode_t *n, int64_t zxid)
     watch_fired_free(&f);
     tree_acl_unref(t, acl);
     if (parent)
-        fire_parent_changed(wm, parent);
+        fire_parent_changed(t, wm, parent);
     free(path);
 }
 
@@ -239,7 +240,7 @@ static bool apply_delete(tree_t *t, watch_mgr_t *wm, const txn_header_t *h, int3
     res->type = kind;
     res->path = path;
     znode_t *n = tree_get_j(t, path);
-    if (!n || znode_nkids(n) > 0 || n == t->root) {
+    if (!n || znode_has_kids(n) || n == t->root) {
         res->err = n ? ZNOTEMPTY : ZNONODE;
         if (!n)
             raise_parent_pzxid(t, path, h->zxid);
@@ -270,7 +271,7 @@ static bool apply_set_data(tree_t *t, watch_mgr_t *wm, const txn_header_t *h, in
     n->mtime = h->time_ms;
     znode_stat(t, n, &res->stat);
     watch_fired_t f = {0};
-    fire(wm, WT_DATA, n->path, n->path_len, ZEV_DATA_CHANGED, n->acl, &f);
+    fire(wm, WT_DATA, n->path, n->path_len, ZEV_DATA_CHANGED, znode_acl(t, n), &f);
     watch_fired_free(&f);
     return true;
 }
@@ -317,7 +318,7 @@ static bool apply_close_session(tree_t *t, watch_mgr_t *wm, const txn_header_t *
             znode_t *node = tree_get_j(t, p);
             if (!node)
                 raise_parent_pzxid(t, p, h->zxid);
-            else if (znode_nkids(node) == 0 && node != t->root)
+            else if (!znode_has_kids(node) && node != t->root)
                 delete_node(t, wm, node, h->zxid);
         }
         if (r->err)

@@ -1,8 +1,8 @@
 /* test_tree_mem: the memory layers — the slab allocator, no-fork buffers,
  * the tagged path index (nodemap) under random create/delete churn checked
  * against a plain model, the node header's size, node data moving between
- * inline room and the heap, parents found by path, and the side table of
- * ephemeral owners. */
+ * inline room and the heap, parents found by path, the side tables of
+ * ephemeral owners and of child arrays, and the reusable ACL ids. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -153,7 +153,7 @@ static void test_nodemap_churn_matches_model(void **state)
             present[slot] = 1;
             live++;
         } else {
-            if (znode_nkids(n) > 0)
+            if (znode_nkids(&t, n) > 0)
                 continue;
             assert_int_equal(n->data_len, len);
             assert_memory_equal(znode_data(n), path, (size_t)len);
@@ -190,7 +190,7 @@ static void test_empty_acl_interned(void **state)
     assert_ptr_equal(a, b);
     assert_int_equal(a->list.n, 0);
     znode_t *n = tree_add(&t, t.root, "/e", 2, NULL, -1, a, 0, 1, 1);
-    assert_ptr_equal(n->acl, a);
+    assert_ptr_equal(znode_acl(&t, n), a);
     tree_acl_unref(&t, a);
     tree_acl_unref(&t, b);
     assert_int_equal(a->refs, 1); /* the node's */
@@ -201,8 +201,10 @@ static void test_empty_acl_interned(void **state)
 static void test_header_size(void **state)
 {
     (void)state;
-    assert_int_equal(sizeof(znode_t), 88);
-    assert_int_equal(offsetof(znode_t, path), 88);
+    /* 76 bytes precede the path; sizeof rounds up to the 8-byte alignment
+     * of the int64 fields, but nodes are sized from offsetof. */
+    assert_int_equal(offsetof(znode_t, path), 76);
+    assert_int_equal(sizeof(znode_t), 80);
 }
 
 static bool on_heap(const znode_t *n)
@@ -316,9 +318,9 @@ static void test_parent_by_path(void **state)
     }
     tree_remove(&t, k[1]);
     tree_remove(&t, k[4]);
-    assert_int_equal(znode_nkids(a), 3);
-    for (uint32_t i = 0; i < znode_nkids(a); i++)
-        assert_int_equal(znode_kid(a, i)->slot_in_parent, i);
+    assert_int_equal(znode_nkids(&t, a), 3);
+    for (uint32_t i = 0; i < znode_nkids(&t, a); i++)
+        assert_int_equal(znode_kid(&t, a, i)->slot_in_parent, i);
     tree_free(&t);
 }
 
@@ -435,6 +437,257 @@ static void test_owners_snapshot_round_trip(void **state)
     tree_free(&t);
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void check_stat_kids(const tree_t *t, const znode_t *n, uint32_t want)
+{
+    zk_stat_t st;
+    znode_stat(t, n, &st);
+    assert_int_equal(st.num_children, want);
+    assert_int_equal(st.cversion, (int32_t)((uint32_t)n->cversion * 2u - want));
+    assert_int_equal(znode_nkids(t, n), want);
+    assert_int_equal(znode_has_kids(n), want > 0);
+    assert_int_equal(znode_kids(t, n) == NULL, want == 0);
+}
+
+/* A node's child array exists exactly while it has children: the first
+ * child creates the side entry, the last one's delete frees it. */
+static void test_kids_first_and_last(void **state)
+{
+    (void)state;
+    tree_t t;
+    tree_init(&t, false);
+    size_t base = t.kids.used; /* "/" and "/zookeeper" */
+    assert_int_equal(base, 2);
+    znode_t *a = tree_add(&t, t.root, "/a", 2, NULL, -1, open_acl(&t), 0, 1, 1);
+    assert_int_equal(t.kids.used, base); /* "/" had children already */
+    check_stat_kids(&t, a, 0);
+    for (int round = 0; round < 3; round++) {
+        znode_t *c = tree_add(&t, a, "/a/c", 4, "x", 1, open_acl(&t), 0, 2, 2);
+        a->cversion++;
+        assert_int_equal(t.kids.used, base + 1);
+        check_stat_kids(&t, a, 1);
+        assert_ptr_equal(znode_kid(&t, a, 0), c);
+        check_stat_kids(&t, c, 0);
+        tree_remove(&t, c);
+        a->cversion++;
+        assert_int_equal(t.kids.used, base);
+        check_stat_kids(&t, a, 0);
+    }
+    /* A chain: each level gains, then loses, its only child. */
+    char path[64] = "/a";
+    size_t len = 2;
+    znode_t *chain[8];
+    for (int i = 0; i < 8; i++) {
+        len += (size_t)snprintf(path + len, sizeof(path) - len, "/%d", i);
+        chain[i] = tree_add(&t, i ? chain[i - 1] : a, path, len, NULL, -1, open_acl(&t), 0, 3, 3);
+    }
+    assert_int_equal(t.kids.used, base + 8); /* /a and chain[0..6] */
+    assert_int_equal(tree_count_descendants(&t, a), 8);
+    for (int i = 7; i >= 0; i--)
+        tree_remove(&t, chain[i]);
+    assert_int_equal(t.kids.used, base);
+    /* tree_free frees arrays still present (ASan: no leak). */
+    tree_add(&t, a, "/a/x", 4, NULL, -1, open_acl(&t), 0, 4, 4);
+    tree_free(&t);
+}
+
+/* Many children under a few parents, random creates and deletes, checked
+ * against a model: the children lists, slots and Stat after every step. */
+static void test_kids_random_vs_model(void **state)
+{
+    (void)state;
+    enum { PARENTS = 3, KIDS = 300, STEPS = 40000 };
+    tree_t t;
+    tree_init(&t, false);
+    znode_t *par[PARENTS];
+    char path[64];
+    for (int p = 0; p < PARENTS; p++) {
+        int len = snprintf(path, sizeof(path), "/p%d", p);
+        par[p] = tree_add(&t, t.root, path, (size_t)len, NULL, -1, open_acl(&t), 0, 1, 1);
+    }
+    uint8_t present[PARENTS][KIDS] = {{0}};
+    uint32_t count[PARENTS] = {0};
+    uint64_t x = 0x9E3779B97F4A7C15ULL;
+    for (int step = 0; step < STEPS; step++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int p = (int)(x % PARENTS), k = (int)((x >> 8) % KIDS);
+        /* Bias toward emptying now and then, so parents lose their last child. */
+        bool drain = ((x >> 32) % 1000) < 3;
+        int len = snprintf(path, sizeof(path), "/p%d/c%d", p, k);
+        if (drain) {
+            for (int j = 0; j < KIDS; j++)
+                if (present[p][j]) {
+                    len = snprintf(path, sizeof(path), "/p%d/c%d", p, j);
+                    tree_remove(&t, tree_get(&t, path, (size_t)len));
+                    present[p][j] = 0;
+                    par[p]->cversion++;
+                }
+            count[p] = 0;
+        } else if (present[p][k]) {
+            tree_remove(&t, tree_get(&t, path, (size_t)len));
+            present[p][k] = 0;
+            count[p]--;
+            par[p]->cversion++;
+        } else {
+            assert_non_null(
+                tree_add(&t, par[p], path, (size_t)len, "d", 1, open_acl(&t), 0, step, step));
+            present[p][k] = 1;
+            count[p]++;
+            par[p]->cversion++;
+        }
+        check_stat_kids(&t, par[p], count[p]);
+        if (step % 500 != 0 && !drain)
+            continue;
+        for (int q = 0; q < PARENTS; q++) {
+            const znode_kids_t *kids = znode_kids(&t, par[q]);
+            uint32_t n = kids ? kids->n : 0;
+            assert_int_equal(n, count[q]);
+            const char **got = malloc((n ? n : 1) * sizeof(*got));
+            const char **want = malloc((n ? n : 1) * sizeof(*want));
+            char(*names)[16] = malloc((n ? n : 1) * sizeof(*names));
+            uint32_t w = 0;
+            for (int j = 0; j < KIDS; j++)
+                if (present[q][j]) {
+                    snprintf(names[w], sizeof(names[w]), "c%d", j);
+                    want[w] = names[w];
+                    w++;
+                }
+            for (uint32_t i = 0; i < n; i++) {
+                assert_int_equal(kids->v[i]->slot_in_parent, i);
+                assert_ptr_equal(tree_parent(&t, kids->v[i]), par[q]);
+                got[i] = znode_name(kids->v[i]);
+            }
+            qsort(got, n, sizeof(*got), cmp_str);
+            qsort(want, n, sizeof(*want), cmp_str);
+            for (uint32_t i = 0; i < n; i++)
+                assert_string_equal(got[i], want[i]);
+            free(got);
+            free(want);
+            free(names);
+        }
+    }
+    /* Only parents with children (and "/" and "/zookeeper") have entries. */
+    size_t with = 2;
+    for (int p = 0; p < PARENTS; p++)
+        with += count[p] > 0;
+    assert_int_equal(t.kids.used, with);
+    tree_free(&t);
+}
+
+/* ACL ids: the open alias is 0, an ACL's id is freed with its last user
+ * (node or caller reference) and the next new ACL takes it. */
+static void test_acl_ids_reused(void **state)
+{
+    (void)state;
+    tree_t t;
+    tree_init(&t, false);
+    assert_int_equal(t.open_acl.id, 0);
+    assert_ptr_equal(znode_acl(&t, t.root), &t.open_acl);
+    assert_int_equal(znode_acl(&t, t.root)->index, -1);
+    const znode_t *cfg = tree_get(&t, "/zookeeper/config", 17);
+    assert_int_equal(znode_acl(&t, cfg)->list.v[0].perms, ZK_PERM_READ);
+    zk_acl_ref_t r1 = {ZK_PERM_READ | ZK_PERM_WRITE, JSTR_LIT("digest"), JSTR_LIT("u:one")};
+    zk_acl_ref_t r2 = {ZK_PERM_ALL, JSTR_LIT("digest"), JSTR_LIT("u:two")};
+    tree_acl_t *a1 = tree_acl_intern(&t, &r1, 1);
+    uint32_t id1 = a1->id;
+    int64_t idx1 = a1->index;
+    assert_true(id1 > znode_acl(&t, cfg)->id);
+    znode_t *n = tree_add(&t, t.root, "/n", 2, NULL, -1, a1, 0, 1, 1);
+    znode_t *m = tree_add(&t, t.root, "/m", 2, NULL, -1, a1, 0, 1, 1);
+    tree_acl_unref(&t, a1); /* the nodes hold it now */
+    assert_ptr_equal(znode_acl(&t, n), a1);
+    assert_int_equal(n->acl_id, id1);
+    tree_remove(&t, n);
+    assert_ptr_equal(t.acl_ids[id1], a1); /* /m still uses it */
+    tree_set_acl(&t, m, &t.open_acl);     /* its last user lets go */
+    assert_null(t.acl_ids[id1]);
+    uint32_t slots = t.acl_ids_n;
+    tree_acl_t *a2 = tree_acl_intern(&t, &r2, 1);
+    assert_int_equal(a2->id, id1); /* the freed id */
+    assert_true(a2->index > idx1); /* the snapshot index still moves on */
+    assert_int_equal(t.acl_ids_n, slots);
+    tree_set_acl(&t, m, a2);
+    tree_acl_unref(&t, a2);
+    assert_ptr_equal(znode_acl(&t, m), a2);
+    /* Churn: many distinct ACLs come and go; the table stays small. */
+    char id[32];
+    for (int i = 0; i < 1000; i++) {
+        int len = snprintf(id, sizeof(id), "u:%d", i);
+        zk_acl_ref_t r = {ZK_PERM_READ, JSTR_LIT("digest"), {id, len}};
+        tree_acl_t *a = tree_acl_intern(&t, &r, 1);
+        znode_t *x = tree_add(&t, t.root, "/x", 2, NULL, -1, a, 0, 1, 1);
+        tree_acl_unref(&t, a);
+        assert_ptr_equal(znode_acl(&t, x), a);
+        tree_remove(&t, x);
+    }
+    assert_true(t.acl_ids_n <= slots + 1);
+    tree_free(&t);
+}
+
+/* A snapshot keeps ZooKeeper's ACL indexes (not the ids) across a round
+ * trip, even when ids were reused out of index order. */
+static void test_acl_snapshot_round_trip(void **state)
+{
+    (void)state;
+    tree_t t;
+    tree_init(&t, false);
+    char id[32], path[32];
+    znode_t *nodes[6];
+    for (int i = 0; i < 6; i++) {
+        int len = snprintf(id, sizeof(id), "u:%d", i);
+        zk_acl_ref_t r = {ZK_PERM_READ | ZK_PERM_ADMIN, JSTR_LIT("digest"), {id, len}};
+        tree_acl_t *a = tree_acl_intern(&t, &r, 1);
+        int plen = snprintf(path, sizeof(path), "/a%d", i);
+        nodes[i] = tree_add(&t, t.root, path, (size_t)plen, "v", 1, a, 0, 1, 1);
+        tree_acl_unref(&t, a);
+    }
+    tree_remove(&t, nodes[1]);
+    tree_remove(&t, nodes[3]); /* frees two ids, reused below */
+    for (int i = 6; i < 8; i++) {
+        int len = snprintf(id, sizeof(id), "u:%d", i);
+        zk_acl_ref_t r = {ZK_PERM_ALL, JSTR_LIT("digest"), {id, len}};
+        tree_acl_t *a = tree_acl_intern(&t, &r, 1);
+        int plen = snprintf(path, sizeof(path), "/a%d", i);
+        tree_add(&t, t.root, path, (size_t)plen, "v", 1, a, 0, 1, 1);
+        tree_acl_unref(&t, a);
+    }
+    tree_add(&t, t.root, "/open", 5, NULL, -1, open_acl(&t), 0, 1, 1);
+    int fd = memfd_create("snap", 0);
+    assert_true(fd >= 0);
+    store_err_t err;
+    assert_int_equal(snapshot_write_fd(fd, &t, NULL, 0, NULL, STORE_PLAIN, NULL, &err), 0);
+    off_t len = lseek(fd, 0, SEEK_END);
+    uint8_t *bytes = malloc((size_t)len);
+    assert_int_equal(pread(fd, bytes, (size_t)len, 0), len);
+    close(fd);
+    tree_t u;
+    snapshot_info_t info;
+    assert_int_equal(snapshot_read_mem(bytes, (size_t)len, "mem", true, NULL, &u, &info, &err), 0);
+    free(bytes);
+    snapshot_info_free(&info);
+    size_t pos = 0;
+    uint64_t seen = 0;
+    for (const znode_t *x; (x = tree_next_node(&t, &pos));) {
+        const znode_t *y = tree_get(&u, x->path, x->path_len);
+        assert_non_null(y);
+        const tree_acl_t *ax = znode_acl(&t, x), *ay = znode_acl(&u, y);
+        assert_int_equal(ax->index, ay->index);
+        assert_int_equal(ax->key.len, ay->key.len);
+        assert_memory_equal(ax->key.data, ay->key.data, ax->key.len);
+        seen++;
+    }
+    assert_int_equal(seen, u.node_count);
+    assert_ptr_equal(znode_acl(&u, tree_get(&u, "/open", 5)), &u.open_acl);
+    assert_int_equal(u.next_acl_index, t.next_acl_index);
+    assert_int_equal(tree_digest(&u), tree_digest(&t));
+    tree_free(&u);
+    tree_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -450,6 +703,10 @@ int main(void)
         cmocka_unit_test(test_parent_by_path),
         cmocka_unit_test(test_owner_side_table),
         cmocka_unit_test(test_owners_snapshot_round_trip),
+        cmocka_unit_test(test_kids_first_and_last),
+        cmocka_unit_test(test_kids_random_vs_model),
+        cmocka_unit_test(test_acl_ids_reused),
+        cmocka_unit_test(test_acl_snapshot_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -111,8 +111,8 @@ static void print_tree(FILE *f, const tree_t *t, const sessions_t *s)
         fputs(", \"data\": ", f);
         json_hex(f, znode_data(n), n->data_len);
         fputs(", \"acl\": [", f);
-        for (int32_t j = 0; j < n->acl->list.n; j++) {
-            const acl_t *a = &n->acl->list.v[j];
+        for (int32_t j = 0; j < znode_acl(t, n)->list.n; j++) {
+            const acl_t *a = &znode_acl(t, n)->list.v[j];
             fprintf(f, "%s[%d, ", j ? ", " : "", a->perms);
             json_str(f, a->scheme, (size_t)a->scheme_len);
             fputs(", ", f);
@@ -125,9 +125,9 @@ static void print_tree(FILE *f, const tree_t *t, const sessions_t *s)
                 ", \"version\": %d, \"cversion\": %d, \"aversion\": %d, \"ephemeralOwner\": "
                 "%" PRId64 ", \"dataLength\": %d, \"numChildren\": %d, \"pzxid\": %" PRId64
                 "}, \"stored_cversion\": %d, \"stored_owner\": %" PRId64 "}\n",
-                n->acl->index, st.czxid, st.mzxid, st.ctime, st.mtime, st.version, st.cversion,
-                st.aversion, st.ephemeral_owner, st.data_length, st.num_children, st.pzxid,
-                n->cversion, znode_owner(t, n));
+                znode_acl(t, n)->index, st.czxid, st.mzxid, st.ctime, st.mtime, st.version,
+                st.cversion, st.aversion, st.ephemeral_owner, st.data_length, st.num_children,
+                st.pzxid, n->cversion, znode_owner(t, n));
     }
 }
 
