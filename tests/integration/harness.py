@@ -367,9 +367,10 @@ class CorraldServer(_Server):
     # ASan builds run leak checks at exit: give them time.
     stop_timeout = 20.0
 
-    def __init__(self, *args, binary=None, **kwargs):
+    def __init__(self, *args, binary=None, extra_env=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.binary = binary or corrald_path()
+        self.extra_env = dict(extra_env or {})
 
     @staticmethod
     def available(binary=None):
@@ -385,6 +386,9 @@ class CorraldServer(_Server):
         if sanitized():
             env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
             env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
+            if "LD_PRELOAD" in self.extra_env:  # a test shim ahead of the ASan runtime
+                env["ASAN_OPTIONS"] += ":verify_asan_link_order=0"
+        env.update(self.extra_env)
         return env
 
     def _start_once(self):

@@ -2,10 +2,15 @@
 zookeeper.log.dir, the level from zookeeper.root.logger, and SIGHUP
 reopening the file after logrotate moved it."""
 import os
+import re
 import signal
+import subprocess
 import time
 
+import pytest
 from kazoo.client import KazooClient
+
+from harness import REPO_ROOT
 
 
 def _wait_for(path, text, timeout=10.0):
@@ -71,3 +76,57 @@ def test_unwritable_log_dir_is_refused(corrald_factory, tmp_path):
         srv.proc.wait(timeout=10)
         assert srv.proc.returncode == 2
     assert "cannot open the log file %s/zookeeper.log" % blocker in srv.read_log()
+
+
+# ---------------------------------------------------------------------------
+# fsync.warningthresholdms: a slow fsync is logged (a real server whose
+# fsync/fdatasync an LD_PRELOAD shim delays: tests/integration/tools/slow_fsync.c)
+
+FSYNC_DELAY_MS = 60
+
+
+@pytest.fixture(scope="module")
+def slow_fsync_shim(tmp_path_factory):
+    src = os.path.join(REPO_ROOT, "tests", "integration", "tools", "slow_fsync.c")
+    out = str(tmp_path_factory.mktemp("shim") / "slow_fsync.so")
+    r = subprocess.run([os.environ.get("CC", "cc"), "-shared", "-fPIC", "-O1", "-Wall", "-Wextra",
+                        "-Werror", "-o", out, src, "-ldl"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def _write_one(srv, path):
+    zk = KazooClient(hosts=srv.hosts)
+    zk.start(timeout=10)
+    try:
+        zk.create(path, b"x")  # answered once its txn is fsync'ed
+    finally:
+        zk.stop()
+        zk.close()
+
+
+def test_slow_fsync_is_logged(corrald_factory, slow_fsync_shim):
+    srv = corrald_factory(cfg={"fsync.warningthresholdms": 20},
+                          extra_env={"LD_PRELOAD": slow_fsync_shim,
+                                     "CORRAL_TEST_FSYNC_DELAY_MS": str(FSYNC_DELAY_MS)})
+    _write_one(srv, "/slow")
+    line = None
+    deadline = time.monotonic() + 10
+    while line is None and time.monotonic() < deadline:
+        line = next((ln for ln in srv.read_log().splitlines()
+                     if "fsync of the transaction log took" in ln), None)
+        time.sleep(0.02)
+    assert line is not None, srv.log_tail()
+    took = int(re.search(r"took (\d+) ms, more than fsync.warningthresholdms=20", line).group(1))
+    assert took >= FSYNC_DELAY_MS, line
+    assert "[WARN ]" in line
+
+
+def test_fsync_under_threshold_is_not_logged(corrald_factory, slow_fsync_shim):
+    srv = corrald_factory(cfg={"fsync.warningthresholdms": 5000},
+                          extra_env={"LD_PRELOAD": slow_fsync_shim,
+                                     "CORRAL_TEST_FSYNC_DELAY_MS": str(FSYNC_DELAY_MS)})
+    _write_one(srv, "/fast-enough")
+    # The create's reply follows its batch's durable report, whose warning
+    # (if any) is written in the same loop turn, before the reply.
+    assert "fsync of the transaction log took" not in srv.read_log()
