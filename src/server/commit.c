@@ -286,15 +286,15 @@ static bool container_candidate(server_t *s, znode_t *n, int64_t now_wall)
 {
     if (znode_has_kids(n))
         return false;
-    if (n->cversion > 0)
+    if (znode_cversion(n) > 0)
         return true;
     int64_t never_used = s->cfg.container_max_never_used_interval_ms;
-    return never_used > 0 && now_wall - n->mtime > never_used;
+    return never_used > 0 && now_wall - znode_mtime(n) > never_used;
 }
 
 static bool ttl_candidate(server_t *s, znode_t *n, int64_t now_wall)
 {
-    return !znode_has_kids(n) && now_wall - n->mtime > znode_ttl_ms(&s->tree, n);
+    return !znode_has_kids(n) && now_wall - znode_mtime(n) > znode_ttl_ms(&s->tree, n);
 }
 
 void server_on_container_check(uv_timer_t *t)

@@ -199,7 +199,7 @@ static void fill_dump(server_t *s, fourlw_view_t *v, scratch_t *sc)
         const eph_list_t *l = val;
         const char **paths = scratch_alloc(sc, l->n * sizeof(*paths));
         for (uint32_t k = 0; k < l->n; k++)
-            paths[k] = l->v[k]->path;
+            paths[k] = znode_path(l->v[k]);
         e[j++] = (fourlw_ephemerals_t){key, paths, l->n};
     }
     v->ephemerals = e;

@@ -101,7 +101,7 @@ static void do_get_data(conn_t *c, const zk_request_t *r, int64_t zxid)
     if (!n)
         return;
     if (r->op.watch)
-        watch_add(&s->watches, WT_DATA, &c->watches, n->path, n->path_len, WMODE_STANDARD);
+        watch_add(&s->watches, WT_DATA, &c->watches, znode_path(n), n->path_len, WMODE_STANDARD);
     zk_stat_t st;
     znode_stat(&s->tree, n, &st);
     size_t at = conn_reply_begin(c, r->xid, zxid, ZOK);
@@ -117,7 +117,7 @@ static void do_get_children(conn_t *c, const zk_request_t *r, int64_t zxid)
     if (!n)
         return;
     if (r->op.watch)
-        watch_add(&s->watches, WT_CHILD, &c->watches, n->path, n->path_len, WMODE_STANDARD);
+        watch_add(&s->watches, WT_CHILD, &c->watches, znode_path(n), n->path_len, WMODE_STANDARD);
     size_t at = conn_reply_begin(c, r->xid, zxid, ZOK);
     write_children(&c->out, &s->tree, n);
     if (r->type == ZOP_GET_CHILDREN2) {
@@ -192,9 +192,9 @@ static void do_get_ephemerals(conn_t *c, const zk_request_t *r, int64_t zxid)
     for (uint32_t i = 0; l && i < l->n; i++) {
         const znode_t *n = l->v[i];
         if (!all && (n->path_len < (uint32_t)prefix.len ||
-                     memcmp(n->path, prefix.ptr, (size_t)prefix.len) != 0))
+                     memcmp(znode_path(n), prefix.ptr, (size_t)prefix.len) != 0))
             continue;
-        jw_buffer(&c->out, n->path, (int32_t)n->path_len);
+        jw_buffer(&c->out, znode_path(n), (int32_t)n->path_len);
         count++;
     }
     jw_patch_int(&c->out, count_at, count);
@@ -235,7 +235,7 @@ static void do_set_watches(conn_t *c, const zk_request_t *r, int64_t zxid)
             case ZW_DATA:
                 if (!n)
                     send_event(c, ZEV_DELETED, p);
-                else if (n->mzxid > rel)
+                else if (znode_mzxid(n) > rel)
                     send_event(c, ZEV_DATA_CHANGED, p);
                 else
                     watch_add(&s->watches, WT_DATA, &c->watches, p.ptr, (size_t)p.len,
@@ -251,7 +251,7 @@ static void do_set_watches(conn_t *c, const zk_request_t *r, int64_t zxid)
             case ZW_CHILD:
                 if (!n)
                     send_event(c, ZEV_DELETED, p);
-                else if (n->pzxid > rel)
+                else if (znode_pzxid(n) > rel)
                     send_event(c, ZEV_CHILDREN_CHANGED, p);
                 else
                     watch_add(&s->watches, WT_CHILD, &c->watches, p.ptr, (size_t)p.len,

@@ -135,7 +135,7 @@ static int check_placeholders(const tree_t *t, const store_recovery_t *out, stor
                               "%s: node %s refers to ACL index %" PRId64
                               ", which neither the snapshot's ACL map nor the replayed log "
                               "defines",
-                              out->snapshot_path, n->path, znode_acl(t, n)->index);
+                              out->snapshot_path, znode_path(n), znode_acl(t, n)->index);
     }
     return 0;
 }

@@ -314,18 +314,18 @@ static void write_node(snap_out_t *o, const tree_t *t, const znode_t *n)
     if (n == t->root)
         out_buffer(o, "", 0);
     else
-        out_buffer(o, n->path, (int32_t)n->path_len);
+        out_buffer(o, znode_path(n), (int32_t)n->path_len);
     out_buffer(o, znode_data(n), n->data_len);
     out_long(o, znode_acl(t, n)->index);
     out_long(o, n->czxid);
-    out_long(o, n->mzxid);
+    out_long(o, znode_mzxid(n));
     out_long(o, n->ctime);
-    out_long(o, n->mtime);
-    out_int(o, n->version);
-    out_int(o, n->cversion);
-    out_int(o, n->aversion);
+    out_long(o, znode_mtime(n));
+    out_int(o, znode_version(n));
+    out_int(o, znode_cversion(n));
+    out_int(o, znode_aversion(n));
     out_long(o, znode_owner(t, n));
-    out_long(o, n->pzxid);
+    out_long(o, znode_pzxid(n));
 }
 
 /* Pre-order traversal with an explicit stack (trees can be deeper than the
@@ -557,7 +557,7 @@ static void holds_push(acl_holds_t *h, tree_acl_t *a)
 /* n is the node at path[0, len). */
 static bool is_node(const znode_t *n, const char *path, size_t len)
 {
-    return n && n->path_len == len && memcmp(n->path, path, len) == 0;
+    return n && n->path_len == len && memcmp(znode_path(n), path, len) == 0;
 }
 
 static bool jstr_is(jstr_t s, const char *lit)
@@ -624,9 +624,12 @@ int snapshot_read_mem(const uint8_t *p, size_t len, const char *name, bool exten
     info->stream_bytes = len;
     tree_init(t, extended_types);
     /* A znode of 100 B with a short path takes ~190 B of the stream and
-     * ~240 B of memory; size the index for that (it grows if the znodes are
-     * smaller) and have no more than the stream's size faulted in ahead. */
-    tree_reserve(t, len / 160, len);
+     * ~170 B of node memory when pristine (tree.h; ~210 B with its Stat
+     * block); size the index from the stream (it grows if the znodes are
+     * smaller) and have 3/4 of the stream's size faulted in ahead, no more
+     * than pristine nodes need: what a tree needs beyond that is faulted in
+     * as it is allocated. */
+    tree_reserve(t, len / 160, len / 4 * 3);
     adler_bg_t seal_sum;
     adler_bg_start(&seal_sum, p, len);
     u64map_t by_index;
@@ -765,6 +768,9 @@ int snapshot_read_mem(const uint8_t *p, size_t len, const char *name, bool exten
             }
             seen_builtin[b] = true;
         }
+        /* A parent gets its Stat block before its first child. */
+        if (parent)
+            parent = tree_make_full(t, parent);
         prev = tree_load_node(t, parent, tp, tl, data.ptr, data.len, acl, &st, b >= 0);
         if (!prev) {
             if (b >= 0)

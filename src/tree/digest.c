@@ -23,26 +23,27 @@ static void put32(uint8_t *p, int32_t v)
 uint32_t tree_node_digest(const tree_t *t, const znode_t *n)
 {
     size_t plen = n->path_len;
+    const char *path = znode_path(n);
     if (plen >= sizeof(ZK_SUBTREE_PREFIX) - 1 &&
-        memcmp(n->path, ZK_SUBTREE_PREFIX, sizeof(ZK_SUBTREE_PREFIX) - 1) == 0)
+        memcmp(path, ZK_SUBTREE_PREFIX, sizeof(ZK_SUBTREE_PREFIX) - 1) == 0)
         return 0;
     /* The root is "" in ZooKeeper's node map. */
-    if (plen == 1 && n->path[0] == '/')
+    if (plen == 1 && path[0] == '/')
         plen = 0;
     uLong crc = crc32(0L, Z_NULL, 0);
     if (plen)
-        crc = crc32(crc, (const Bytef *)n->path, (uInt)plen);
+        crc = crc32(crc, (const Bytef *)path, (uInt)plen);
     if (n->data_len > 0)
         crc = crc32(crc, znode_data(n), (uInt)n->data_len);
     uint8_t b[60];
     put64(b + 0, n->czxid);
-    put64(b + 8, n->mzxid);
-    put64(b + 16, n->pzxid);
+    put64(b + 8, znode_mzxid(n));
+    put64(b + 16, znode_pzxid(n));
     put64(b + 24, n->ctime);
-    put64(b + 32, n->mtime);
-    put32(b + 40, n->version);
-    put32(b + 44, n->cversion);
-    put32(b + 48, n->aversion);
+    put64(b + 32, znode_mtime(n));
+    put32(b + 40, znode_version(n));
+    put32(b + 44, znode_cversion(n));
+    put32(b + 48, znode_aversion(n));
     put64(b + 52, znode_owner(t, n));
     crc = crc32(crc, b, sizeof b);
     return (uint32_t)crc;

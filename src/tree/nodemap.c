@@ -36,7 +36,7 @@ static uint64_t make_slot(const znode_t *n, uint64_t h)
 
 static uint64_t node_hash(const znode_t *n)
 {
-    return hash_bytes(n->path, n->path_len);
+    return hash_bytes(znode_path(n), n->path_len);
 }
 
 void nodemap_init(nodemap_t *m)
@@ -88,7 +88,7 @@ static bool matches(uint64_t slot, uint64_t tag, const char *path, size_t len)
     if ((slot & ~PTR_MASK) != tag)
         return false;
     const znode_t *n = node_of(slot);
-    return n->path_len == len && memcmp(n->path, path, len) == 0;
+    return n->path_len == len && memcmp(znode_path(n), path, len) == 0;
 }
 
 znode_t *nodemap_get(const nodemap_t *m, const char *path, size_t len)
@@ -117,7 +117,7 @@ znode_t *nodemap_put_new(nodemap_t *m, znode_t *n)
     size_t mask = m->cap - 1;
     size_t i = h & mask;
     for (; m->slots[i]; i = (i + 1) & mask)
-        if (matches(m->slots[i], tag, n->path, n->path_len))
+        if (matches(m->slots[i], tag, znode_path(n), n->path_len))
             return node_of(m->slots[i]);
     m->slots[i] = make_slot(n, h);
     m->used++;

@@ -64,13 +64,13 @@ static bool quota_root_of(const znode_t *n, const char *name, char *buf, size_t 
 {
     size_t nlen = strlen(name);
     if (n->path_len <= QUOTA_PREFIX_LEN + 1 + nlen ||
-        memcmp(n->path, QUOTA_PREFIX "/", QUOTA_PREFIX_LEN + 1) != 0 ||
+        memcmp(znode_path(n), QUOTA_PREFIX "/", QUOTA_PREFIX_LEN + 1) != 0 ||
         n->path_len - n->name_off != nlen || memcmp(znode_name(n), name, nlen) != 0)
         return false;
     size_t root_len = n->name_off - 1 - QUOTA_PREFIX_LEN;
     if (root_len == 0 || root_len >= cap)
         return false;
-    memcpy(buf, n->path + QUOTA_PREFIX_LEN, root_len);
+    memcpy(buf, znode_path(n) + QUOTA_PREFIX_LEN, root_len);
     buf[root_len] = '\0';
     *len = root_len;
     return true;
@@ -165,12 +165,12 @@ void quota_on_add(tree_t *t, znode_t *n)
         write_stats(t, n, count, bytes);
         return;
     }
-    update_stats(t, n->path, n->path_len, 1, n->data_len > 0 ? n->data_len : 0);
+    update_stats(t, znode_path(n), n->path_len, 1, n->data_len > 0 ? n->data_len : 0);
 }
 
 void quota_on_remove(tree_t *t, znode_t *n)
 {
-    update_stats(t, n->path, n->path_len, -1, -(int64_t)(n->data_len > 0 ? n->data_len : 0));
+    update_stats(t, znode_path(n), n->path_len, -1, -(int64_t)(n->data_len > 0 ? n->data_len : 0));
     char root[4096];
     size_t rlen;
     if (quota_root_of(n, LIMITS_NODE, root, sizeof(root), &rlen)) {
@@ -182,7 +182,7 @@ void quota_on_remove(tree_t *t, znode_t *n)
 void quota_on_set_data(tree_t *t, znode_t *n, int32_t old_len)
 {
     int64_t diff = (int64_t)(n->data_len > 0 ? n->data_len : 0) - (old_len > 0 ? old_len : 0);
-    update_stats(t, n->path, n->path_len, 0, diff);
+    update_stats(t, znode_path(n), n->path_len, 0, diff);
 }
 
 void quota_free(tree_t *t)

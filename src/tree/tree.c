@@ -3,7 +3,8 @@
  * (swap-remove, each child knows its slot) so getChildren is O(children) and
  * delete is O(1). A node finds its parent by path. Child arrays and non-zero
  * ephemeral owners live in side tables keyed by node address (nodes never
- * move); owner entries are carved from the same slab. Interned ACLs are
+ * move); owner entries and the Stat blocks of non-pristine nodes (tree.h)
+ * are carved from the same slab. Interned ACLs are
  * reference counted and numbered by reusable 32-bit ids (acl_ids), which is
  * what a node stores. */
 #include "tree.h"
@@ -78,9 +79,14 @@ static owner_entry_t *owner_entry(const tree_t *t, const znode_t *n)
     return u64map_get(&t->owners, (uint64_t)(uintptr_t)n);
 }
 
+static char *path_of(znode_t *n)
+{
+    return n->path;
+}
+
 static uint8_t *inline_data(znode_t *n)
 {
-    return (uint8_t *)n->path + n->path_len + 1;
+    return (uint8_t *)path_of(n) + n->path_len + 1;
 }
 
 static size_t node_bytes(const znode_t *n)
@@ -90,8 +96,9 @@ static size_t node_bytes(const znode_t *n)
 
 /* One slab object holds the node, its path and at least `data_room` bytes
  * of data (tree.h: never less than ZNODE_MIN_ROOM; the 8-byte rounding the
- * slab would waste is room too). */
-static znode_t *node_new(tree_t *t, const char *path, size_t len, uint32_t data_room)
+ * slab would waste is room too). The header is zeroed; `full` adds a zeroed
+ * Stat block. */
+static znode_t *node_new(tree_t *t, const char *path, size_t len, uint32_t data_room, bool full)
 {
     if (data_room < ZNODE_MIN_ROOM)
         data_room = ZNODE_MIN_ROOM;
@@ -99,8 +106,13 @@ static znode_t *node_new(tree_t *t, const char *path, size_t len, uint32_t data_
     size_t bytes = (head + data_room + 7) & ~(size_t)7;
     znode_t *n = slab_alloc(&t->node_mem, bytes);
     memset(n, 0, offsetof(znode_t, path));
-    memcpy(n->path, path, len);
-    n->path[len] = '\0';
+    if (full) {
+        n->ext = slab_alloc(&t->node_mem, sizeof(znode_ext_t));
+        memset(n->ext, 0, sizeof(znode_ext_t));
+    }
+    char *p = path_of(n);
+    memcpy(p, path, len);
+    p[len] = '\0';
     n->path_len = (uint32_t)len;
     n->inline_cap = (uint32_t)(bytes - head); /* <= ZNODE_ROOM_MAX + 7: fits 29 bits */
     const char *slash = len ? memrchr(path, '/', len) : NULL;
@@ -117,6 +129,8 @@ static void node_free(tree_t *t, znode_t *n)
     if (n->has_owner)
         slab_free(&t->node_mem, u64map_del(&t->owners, (uint64_t)(uintptr_t)n),
                   sizeof(owner_entry_t));
+    if (n->ext)
+        slab_free(&t->node_mem, n->ext, sizeof(znode_ext_t));
     slab_free(&t->node_mem, n, node_bytes(n));
 }
 
@@ -153,8 +167,11 @@ static void eph_remove(tree_t *t, znode_t *n, int64_t sid)
     }
 }
 
+/* `parent` must have its Stat block (a node with children always has). */
 static void link_child(tree_t *t, znode_t *parent, znode_t *n)
 {
+    if (!parent->ext)
+        abort();
     znode_kids_t *k = parent->has_kids ? kids_of(t, parent) : NULL;
     if (!k || k->n == k->cap) {
         uint32_t cap = k ? k->cap * 2 : 4;
@@ -185,9 +202,9 @@ static void unlink_child(tree_t *t, znode_t *parent, znode_t *n)
     }
 }
 
-static znode_t *builtin(tree_t *t, znode_t *parent, const char *path)
+static znode_t *builtin(tree_t *t, znode_t *parent, const char *path, bool full)
 {
-    znode_t *n = node_new(t, path, strlen(path), 0);
+    znode_t *n = node_new(t, path, strlen(path), 0, full);
     n->acl_id = t->open_acl.id;
     n->data_len = 0;
     nodemap_put_new(&t->nodes, n);
@@ -217,14 +234,15 @@ void tree_init(tree_t *t, bool extended_types)
     t->open_acl.index = -1;
     t->open_acl.refs = 1;         /* never freed through unref */
     acl_id_take(t, &t->open_acl); /* id 0 */
-    t->root = builtin(t, NULL, "/");
-    znode_t *zk = builtin(t, t->root, "/zookeeper");
-    builtin(t, zk, "/zookeeper/quota");
-    znode_t *cfg = builtin(t, zk, "/zookeeper/config");
+    /* "/" and "/zookeeper" have children, /zookeeper/config an aversion. */
+    t->root = builtin(t, NULL, "/", true);
+    znode_t *zk = builtin(t, t->root, "/zookeeper", true);
+    builtin(t, zk, "/zookeeper/quota", false);
+    znode_t *cfg = builtin(t, zk, "/zookeeper/config", true);
     /* /zookeeper/config is world:READ, installed with aversion -1 (§6.1). */
     zk_acl_ref_t read = {ZK_PERM_READ, JSTR_LIT("world"), JSTR_LIT("anyone")};
     cfg->acl_id = tree_acl_intern(t, &read, 1)->id;
-    cfg->aversion = -1;
+    znode_full(cfg)->aversion = -1;
 }
 
 void tree_free(tree_t *t)
@@ -270,8 +288,9 @@ znode_t *tree_parent(const tree_t *t, const znode_t *n)
 {
     if (n == t->root)
         return NULL;
-    int32_t pl = tree_parent_len(n->path, n->path_len);
-    return pl > 0 ? tree_get(t, n->path, (size_t)pl) : NULL;
+    const char *path = znode_path(n);
+    int32_t pl = tree_parent_len(path, n->path_len);
+    return pl > 0 ? tree_get(t, path, (size_t)pl) : NULL;
 }
 
 int32_t tree_parent_len(const char *path, size_t len)
@@ -360,8 +379,16 @@ znode_t *tree_add(tree_t *t, znode_t *parent, const char *path, size_t len, cons
                   int32_t data_len, tree_acl_t *acl, int64_t ephemeral_owner, int64_t zxid,
                   int64_t time_ms)
 {
+    return tree_add_ex(t, parent, path, len, data, data_len, acl, ephemeral_owner, zxid, time_ms,
+                       false);
+}
+
+znode_t *tree_add_ex(tree_t *t, znode_t *parent, const char *path, size_t len, const void *data,
+                     int32_t data_len, tree_acl_t *acl, int64_t ephemeral_owner, int64_t zxid,
+                     int64_t time_ms, bool full)
+{
     bool fits = data_len <= (int32_t)ZNODE_ROOM_MAX;
-    znode_t *n = node_new(t, path, len, data_len > 0 && fits ? (uint32_t)data_len : 0);
+    znode_t *n = node_new(t, path, len, data_len > 0 && fits ? (uint32_t)data_len : 0, full);
     if (nodemap_put_new(&t->nodes, n)) {
         slab_free(&t->node_mem, n, node_bytes(n));
         return NULL;
@@ -376,8 +403,13 @@ znode_t *tree_add(tree_t *t, znode_t *parent, const char *path, size_t len, cons
         n->data_on_heap = 1;
     }
     n->data_len = data_len;
-    n->czxid = n->mzxid = n->pzxid = zxid;
-    n->ctime = n->mtime = time_ms;
+    n->czxid = zxid;
+    n->ctime = time_ms;
+    if (full) {
+        znode_ext_t *f = znode_full(n);
+        f->mzxid = f->pzxid = zxid;
+        f->mtime = time_ms;
+    }
     if (ephemeral_owner != 0) {
         owner_entry_t *e = slab_alloc(&t->node_mem, sizeof(*e));
         e->owner = ephemeral_owner;
@@ -387,16 +419,16 @@ znode_t *tree_add(tree_t *t, znode_t *parent, const char *path, size_t len, cons
     }
     n->acl_id = acl->id;
     tree_acl_ref(acl);
-    link_child(t, parent, n);
+    link_child(t, tree_make_full(t, parent), n);
     t->node_count++;
     t->data_bytes += len + (size_t)(data_len > 0 ? data_len : 0);
     int64_t sid = znode_session_owner(t, n);
     if (sid)
         eph_add(t, n, sid);
     else if (znode_is_container(t, n))
-        strmap_put(&t->containers, n->path, n->path_len, n);
+        strmap_put(&t->containers, path_of(n), n->path_len, n);
     else if (znode_is_ttl(t, n))
-        strmap_put(&t->ttls, n->path, n->path_len, n);
+        strmap_put(&t->ttls, path_of(n), n->path_len, n);
     quota_on_add(t, n);
     return n;
 }
@@ -411,9 +443,9 @@ void tree_remove(tree_t *t, znode_t *n)
     if (sid)
         eph_remove(t, n, sid);
     else if (znode_is_container(t, n))
-        strmap_del(&t->containers, n->path, n->path_len);
+        strmap_del(&t->containers, znode_path(n), n->path_len);
     else if (znode_is_ttl(t, n))
-        strmap_del(&t->ttls, n->path, n->path_len);
+        strmap_del(&t->ttls, znode_path(n), n->path_len);
     nodemap_del(&t->nodes, n);
     t->node_count--;
     t->data_bytes -= n->path_len + (size_t)(n->data_len > 0 ? n->data_len : 0);
@@ -462,17 +494,29 @@ void tree_set_acl(tree_t *t, znode_t *n, tree_acl_t *acl)
 void znode_stat(const tree_t *t, const znode_t *n, zk_stat_t *st)
 {
     st->czxid = n->czxid;
-    st->mzxid = n->mzxid;
+    st->mzxid = znode_mzxid(n);
     st->ctime = n->ctime;
-    st->mtime = n->mtime;
-    st->version = n->version;
+    st->mtime = znode_mtime(n);
+    st->version = znode_version(n);
     uint32_t nkids = znode_nkids(t, n); /* a leaf: no lookup */
-    st->cversion = (int32_t)((uint32_t)n->cversion * 2u - nkids);
-    st->aversion = n->aversion;
+    st->cversion = (int32_t)((uint32_t)znode_cversion(n) * 2u - nkids);
+    st->aversion = znode_aversion(n);
     st->ephemeral_owner = znode_session_owner(t, n);
     st->data_length = n->data_len > 0 ? n->data_len : 0;
     st->num_children = (int32_t)nkids;
-    st->pzxid = n->pzxid;
+    st->pzxid = znode_pzxid(n);
+}
+
+znode_t *tree_make_full(tree_t *t, znode_t *n)
+{
+    if (n->ext)
+        return n;
+    znode_ext_t *x = slab_alloc(&t->node_mem, sizeof(*x));
+    x->mzxid = x->pzxid = n->czxid;
+    x->mtime = n->ctime;
+    x->version = x->cversion = x->aversion = 0;
+    n->ext = x;
+    return n;
 }
 
 const eph_list_t *tree_session_ephemerals(const tree_t *t, int64_t session_id)

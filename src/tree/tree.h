@@ -1,7 +1,8 @@
-/* tree: the data tree — znodes keyed by full path, their children, stored
- * Stat fields, interned ACL lists and the table of their 32-bit ids, the
- * per-session ephemeral index and the side tables of nodes' non-zero
- * ephemeral owners and of their child arrays.
+/* tree: the data tree — znodes keyed by full path (pristine ones without
+ * their implied Stat fields, the others with a Stat block), their children,
+ * stored Stat fields and their accessors, interned ACL lists and the table
+ * of their 32-bit ids, the per-session ephemeral index and the side tables
+ * of nodes' non-zero ephemeral owners and of their child arrays.
  *
  * The tree holds mechanisms only: it never validates requests (that is
  * txn/prep) and never fires watches (txn/apply does, through tree/watch).
@@ -10,7 +11,9 @@
 #define CORRAL_TREE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/hashmap.h"
@@ -35,19 +38,28 @@ typedef struct znode_kids {
     struct znode *v[];
 } znode_kids_t;
 
-/* One allocation from the tree's slab holds the node, its path and its data
- * room. The header is 76 bytes (offsetof(znode_t, path); sizeof rounds up
- * to 80, but no allocation uses sizeof). What most nodes never need lives
- * elsewhere:
+/* One allocation from the tree's slab holds the node's 48-byte header, its
+ * path and its data room. Nodes never move.
+ *
+ * - Stat. A pristine node (every create makes one; a snapshot load does for
+ *   a node whose stored fields match) has `ext` NULL: its other Stat fields
+ *   are implied, mzxid == pzxid == czxid, mtime == ctime and version ==
+ *   cversion == aversion == 0. Before any of them changes (setData, setACL,
+ *   the first child linked, a parent's cversion/pzxid raised),
+ *   tree_make_full gives the node its znode_ext_t block (40 bytes from the
+ *   slab, freed with the node). Read the fields through znode_mzxid ..
+ *   znode_aversion; write them only through znode_full(n), which aborts on
+ *   a pristine node. A node with children always has its block.
+ *
+ * What most nodes never need lives elsewhere:
  *
  * - Data. Null data is data_len -1. Otherwise the data is inline, in the
  *   `inline_cap` bytes after the path's NUL, unless a setData outgrew that
  *   room: then `data_on_heap` is set and the first 8 bytes of the room hold
- *   the heap copy's address (unaligned; read it with znode_data). Nodes
- *   never move, so the room is fixed at creation: the data's length but at
- *   least ZNODE_MIN_ROOM (= the pointer) bytes, plus whatever the slab's
- *   8-byte rounding leaves over. Data longer than ZNODE_ROOM_MAX starts on
- *   the heap.
+ *   the heap copy's address (unaligned; read it with znode_data). The room
+ *   is fixed at creation: the data's length but at least ZNODE_MIN_ROOM
+ *   (= the pointer) bytes, plus whatever the slab's 8-byte rounding leaves
+ *   over. Data longer than ZNODE_ROOM_MAX starts on the heap.
  * - The parent: found by path (tree_parent), one hash lookup.
  * - The stored ephemeral owner, when not 0 (ephemerals, containers, TTL
  *   nodes): `has_owner` is set and the tree's `owners` side table maps the
@@ -62,29 +74,80 @@ typedef struct znode_kids {
  *   with znode_acl. Ids of ACLs no node or change record references any
  *   more are reused. The id is not the snapshot index (tree_acl_t.index). */
 #define ZNODE_MIN_ROOM 8u
-#define ZNODE_ROOM_MAX ((1u << 29) - 8u) /* inline_cap: 29 bits, + 7 of rounding */
+/* inline_cap has 29 bits: the room plus 7 of rounding. */
+#define ZNODE_ROOM_MAX ((1u << 29) - 8u)
+
+/* The Stat fields a pristine node implies. */
+typedef struct znode_ext {
+    int64_t mzxid, pzxid, mtime;
+    int32_t version, cversion, aversion; /* cversion as stored */
+} znode_ext_t;
 
 typedef struct znode {
-    int64_t czxid, mzxid, pzxid, ctime, mtime;
-    int32_t version, cversion, aversion; /* cversion as stored */
-    int32_t data_len;                    /* -1: null data */
-    uint32_t acl_id;                     /* tree_t.acl_ids */
-    uint32_t inline_cap : 29;            /* data room after the path, >= ZNODE_MIN_ROOM */
-    uint32_t data_on_heap : 1;           /* the room holds a pointer to the data */
-    uint32_t has_owner : 1;              /* non-zero stored owner, in tree_t.owners */
-    uint32_t has_kids : 1;               /* at least one child, in tree_t.kids */
+    int64_t czxid, ctime;
+    znode_ext_t *ext;          /* NULL: pristine, the other Stat fields implied */
+    int32_t data_len;          /* -1: null data */
+    uint32_t acl_id;           /* tree_t.acl_ids */
+    uint32_t inline_cap : 29;  /* data room after the path, >= ZNODE_MIN_ROOM */
+    uint32_t data_on_heap : 1; /* the room holds a pointer to the data */
+    uint32_t has_owner : 1;    /* non-zero stored owner, in tree_t.owners */
+    uint32_t has_kids : 1;     /* at least one child, in tree_t.kids; implies ext */
     uint32_t path_len;
     uint32_t name_off; /* offset of the last path component */
     uint32_t slot_in_parent;
     char path[]; /* NUL-terminated; the data room follows */
 } znode_t;
 
+/* The node has its Stat block (it is not pristine). */
+static inline bool znode_is_full(const znode_t *n)
+{
+    return n->ext != NULL;
+}
+/* The full path, NUL-terminated. */
+static inline const char *znode_path(const znode_t *n)
+{
+    return n->path;
+}
+/* The Stat block, for writing; aborts on a pristine node (give it one with
+ * tree_make_full first). */
+static inline znode_ext_t *znode_full(znode_t *n)
+{
+    if (!n->ext)
+        abort();
+    return n->ext;
+}
+static inline int64_t znode_mzxid(const znode_t *n)
+{
+    return n->ext ? n->ext->mzxid : n->czxid;
+}
+static inline int64_t znode_pzxid(const znode_t *n)
+{
+    return n->ext ? n->ext->pzxid : n->czxid;
+}
+static inline int64_t znode_mtime(const znode_t *n)
+{
+    return n->ext ? n->ext->mtime : n->ctime;
+}
+static inline int32_t znode_version(const znode_t *n)
+{
+    return n->ext ? n->ext->version : 0;
+}
+/* The stored cversion (the wire Stat's is derived: znode_stat). */
+static inline int32_t znode_cversion(const znode_t *n)
+{
+    return n->ext ? n->ext->cversion : 0;
+}
+static inline int32_t znode_aversion(const znode_t *n)
+{
+    return n->ext ? n->ext->aversion : 0;
+}
+
 /* The node's data: NULL for null data, else data_len bytes. */
 static inline const uint8_t *znode_data(const znode_t *n)
 {
     if (n->data_len < 0)
         return NULL;
-    const uint8_t *room = (const uint8_t *)n->path + n->path_len + 1;
+    const uint8_t *room = (const uint8_t *)znode_path(n) + n->path_len + 1;
     if (!n->data_on_heap)
         return room;
     const uint8_t *heap;
@@ -175,11 +238,21 @@ void tree_acl_ref(tree_acl_t *a);
 void tree_acl_unref(tree_t *t, tree_acl_t *a);
 
 /* Add a node under `parent` (which must exist). Takes a reference on `acl`.
- * Stat fields are all set to the create values. Returns the new node, or
- * NULL if the path exists already. */
+ * Stat fields are all set to the create values (a pristine node). Returns
+ * the new node, or NULL if the path exists already. A pristine `parent`
+ * gets its Stat block first (tree_make_full). */
 znode_t *tree_add(tree_t *t, znode_t *parent, const char *path, size_t len, const void *data,
                   int32_t data_len, tree_acl_t *acl, int64_t ephemeral_owner, int64_t zxid,
                   int64_t time_ms);
+/* tree_add, but the new node has its Stat block when `full` (a loader
+ * about to store Stat fields that are not pristine). */
+znode_t *tree_add_ex(tree_t *t, znode_t *parent, const char *path, size_t len, const void *data,
+                     int32_t data_len, tree_acl_t *acl, int64_t ephemeral_owner, int64_t zxid,
+                     int64_t time_ms, bool full);
+/* Give a pristine node its Stat block (holding the implied values), ready
+ * for its Stat fields to change; a no-op on a node that has one. Returns n
+ * (nodes never move). */
+znode_t *tree_make_full(tree_t *t, znode_t *n);
 /* Remove a childless node. */
 void tree_remove(tree_t *t, znode_t *n);
 void tree_set_data(tree_t *t, znode_t *n, const void *data, int32_t data_len);
@@ -204,7 +277,7 @@ int64_t znode_session_owner(const tree_t *t, const znode_t *n);
 void znode_stat(const tree_t *t, const znode_t *n, zk_stat_t *st);
 static inline const char *znode_name(const znode_t *n)
 {
-    return n->path + n->name_off;
+    return znode_path(n) + n->name_off;
 }
 
 /* Every node, in no particular order: start with *pos = 0; NULL at the end.

@@ -1,16 +1,30 @@
-/* tree_load: add or overwrite a node with all of its stored fields. */
+/* tree_load: add or overwrite a node with all of its stored fields; a node
+ * whose stored fields are pristine (tree.h) gets no Stat block. */
 #include "tree_load.h"
 
-static void assign(znode_t *n, const znode_stored_t *st)
+/* mzxid == pzxid == czxid, mtime == ctime, all versions 0. */
+static bool stored_pristine(const znode_stored_t *st)
+{
+    return st->mzxid == st->czxid && st->pzxid == st->czxid && st->mtime == st->ctime &&
+           st->version == 0 && st->cversion == 0 && st->aversion == 0;
+}
+
+/* Store st in n (with a Stat block unless st is pristine and n has none);
+ * returns n. */
+static znode_t *assign(tree_t *t, znode_t *n, const znode_stored_t *st)
 {
     n->czxid = st->czxid;
-    n->mzxid = st->mzxid;
-    n->pzxid = st->pzxid;
     n->ctime = st->ctime;
-    n->mtime = st->mtime;
-    n->version = st->version;
-    n->cversion = st->cversion;
-    n->aversion = st->aversion;
+    if (!n->ext && stored_pristine(st))
+        return n;
+    znode_ext_t *f = znode_full(tree_make_full(t, n));
+    f->mzxid = st->mzxid;
+    f->pzxid = st->pzxid;
+    f->mtime = st->mtime;
+    f->version = st->version;
+    f->cversion = st->cversion;
+    f->aversion = st->aversion;
+    return n;
 }
 
 znode_t *tree_load_node(tree_t *t, znode_t *parent, const char *path, size_t len, const void *data,
@@ -23,25 +37,22 @@ znode_t *tree_load_node(tree_t *t, znode_t *parent, const char *path, size_t len
         tree_set_data(t, n, data, data_len);
         if (znode_acl(t, n) != acl)
             tree_set_acl(t, n, acl);
-        assign(n, st);
-        return n;
+        return assign(t, n, st);
     }
-    n = tree_add(t, parent, path, len, data, data_len, acl, st->ephemeral_owner, st->czxid,
-                 st->ctime);
-    if (n)
-        assign(n, st);
-    return n;
+    n = tree_add_ex(t, parent, path, len, data, data_len, acl, st->ephemeral_owner, st->czxid,
+                    st->ctime, !stored_pristine(st));
+    return n ? assign(t, n, st) : NULL;
 }
 
 void znode_stored_get(const tree_t *t, const znode_t *n, znode_stored_t *st)
 {
     st->czxid = n->czxid;
-    st->mzxid = n->mzxid;
+    st->mzxid = znode_mzxid(n);
     st->ctime = n->ctime;
-    st->mtime = n->mtime;
-    st->version = n->version;
-    st->cversion = n->cversion;
-    st->aversion = n->aversion;
+    st->mtime = znode_mtime(n);
+    st->version = znode_version(n);
+    st->cversion = znode_cversion(n);
+    st->aversion = znode_aversion(n);
     st->ephemeral_owner = znode_owner(t, n);
-    st->pzxid = n->pzxid;
+    st->pzxid = znode_pzxid(n);
 }

@@ -72,9 +72,9 @@ static bool view_get(prep_t *p, const char *path, size_t len, node_view_t *out)
     if (!n)
         return false;
     out->exists = true;
-    out->version = n->version;
-    out->cversion = n->cversion;
-    out->aversion = n->aversion;
+    out->version = znode_version(n);
+    out->cversion = znode_cversion(n);
+    out->aversion = znode_aversion(n);
     out->nkids = (int32_t)znode_nkids(p->tree, n);
     out->ephemeral_owner = znode_owner(p->tree, n);
     out->acl = znode_acl(p->tree, n);
@@ -465,8 +465,8 @@ static void prep_close_session(prep_t *p, const prep_req_t *in, buf_t *body)
     const eph_list_t *l = tree_session_ephemerals(p->tree, in->session_id);
     for (uint32_t i = 0; l && i < l->n; i++) {
         node_view_t v;
-        if (view_get(p, l->v[i]->path, l->v[i]->path_len, &v)) /* else: deletion in flight */
-            path_list_add(&paths, l->v[i]->path, l->v[i]->path_len);
+        if (view_get(p, znode_path(l->v[i]), l->v[i]->path_len, &v)) /* else: deletion in flight */
+            path_list_add(&paths, znode_path(l->v[i]), l->v[i]->path_len);
     }
     for (prep_change_t *c = p->head; c; c = c->newer) {
         if (strmap_get(&p->latest, c->path, c->len) != c || !c->v.exists ||

@@ -109,8 +109,8 @@ static void fire(watch_mgr_t *wm, int table, const char *path, size_t len, int32
 static void fire_parent_changed(const tree_t *t, watch_mgr_t *wm, const znode_t *parent)
 {
     watch_fired_t f = {0};
-    fire(wm, WT_CHILD, parent->path, parent->path_len, ZEV_CHILDREN_CHANGED, znode_acl(t, parent),
-         &f);
+    fire(wm, WT_CHILD, znode_path(parent), parent->path_len, ZEV_CHILDREN_CHANGED,
+         znode_acl(t, parent), &f);
     watch_fired_free(&f);
 }
 
@@ -161,10 +161,11 @@ static bool apply_create(tree_t *t, watch_mgr_t *wm, const txn_header_t *h, int3
         res->err = parent ? ZNODEEXISTS : ZNONODE;
         if (parent) {
             if (parent_cversion == -1)
-                parent_cversion = zk_version_next(parent->cversion);
-            if (parent_cversion > parent->cversion) {
-                parent->cversion = parent_cversion;
-                parent->pzxid = h->zxid;
+                parent_cversion = zk_version_next(znode_cversion(parent));
+            if (parent_cversion > znode_cversion(parent)) {
+                znode_ext_t *pf = znode_full(tree_make_full(t, parent));
+                pf->cversion = parent_cversion;
+                pf->pzxid = h->zxid;
             }
         }
         free(acl);
@@ -179,18 +180,22 @@ static bool apply_create(tree_t *t, watch_mgr_t *wm, const txn_header_t *h, int3
         owner = ZK_TTL_MASK | (ttl & ZK_TTL_MAX);
     tree_acl_t *a = tree_acl_intern(t, acl, nacl);
     free(acl);
+    /* Its Stat block before its child is linked and its cversion/pzxid
+     * change. */
+    parent = tree_make_full(t, parent);
     znode_t *n = tree_add(t, parent, path.ptr, (size_t)path.len, data.ptr, data.len, a, owner,
                           h->zxid, h->time_ms);
     tree_acl_unref(t, a);
+    znode_ext_t *pf = znode_full(parent);
     if (parent_cversion == -1)
-        parent_cversion = zk_version_next(parent->cversion);
-    if (parent_cversion > parent->cversion) {
-        parent->cversion = parent_cversion;
-        parent->pzxid = h->zxid;
+        parent_cversion = zk_version_next(pf->cversion);
+    if (parent_cversion > pf->cversion) {
+        pf->cversion = parent_cversion;
+        pf->pzxid = h->zxid;
     }
     znode_stat(t, n, &res->stat);
     watch_fired_t f = {0};
-    fire(wm, WT_DATA, n->path, n->path_len, ZEV_CREATED, znode_acl(t, n), &f);
+    fire(wm, WT_DATA, znode_path(n), n->path_len, ZEV_CREATED, znode_acl(t, n), &f);
     watch_fired_free(&f);
     fire_parent_changed(t, wm, parent);
     return true;
@@ -206,17 +211,17 @@ static void raise_parent_pzxid(tree_t *t, jstr_t path, int64_t zxid)
         return; /* null or empty: no parent to raise */
     int32_t plen = tree_parent_len(path.ptr, (size_t)path.len);
     znode_t *parent = plen > 0 ? tree_get(t, path.ptr, (size_t)plen) : NULL;
-    if (parent && zxid > parent->pzxid)
-        parent->pzxid = zxid;
+    if (parent && zxid > znode_pzxid(parent))
+        znode_full(tree_make_full(t, parent))->pzxid = zxid;
 }
 
 /* Delete one node (and fire its events); the node must have no children. */
 static void delete_node(tree_t *t, watch_mgr_t *wm, znode_t *n, int64_t zxid)
 {
-    znode_t *parent = tree_parent(t, n);
-    if (parent && zxid > parent->pzxid)
-        parent->pzxid = zxid;
-    char *path = xstrndup(n->path, n->path_len);
+    znode_t *parent = tree_parent(t, n); /* full: it has a child */
+    if (parent && zxid > znode_pzxid(parent))
+        znode_full(parent)->pzxid = zxid;
+    char *path = xstrndup(znode_path(n), n->path_len);
     size_t len = n->path_len;
     tree_acl_t *acl = znode_acl(t, n);
     tree_acl_ref(acl); /* outlives the node until its events are out */
@@ -265,13 +270,15 @@ static bool apply_set_data(tree_t *t, watch_mgr_t *wm, const txn_header_t *h, in
         res->err = ZNONODE;
         return true;
     }
+    n = tree_make_full(t, n); /* its Stat block, before anything changes */
     tree_set_data(t, n, data.ptr, data.len);
-    n->version = version;
-    n->mzxid = h->zxid;
-    n->mtime = h->time_ms;
+    znode_ext_t *nf = znode_full(n);
+    nf->version = version;
+    nf->mzxid = h->zxid;
+    nf->mtime = h->time_ms;
     znode_stat(t, n, &res->stat);
     watch_fired_t f = {0};
-    fire(wm, WT_DATA, n->path, n->path_len, ZEV_DATA_CHANGED, znode_acl(t, n), &f);
+    fire(wm, WT_DATA, znode_path(n), n->path_len, ZEV_DATA_CHANGED, znode_acl(t, n), &f);
     watch_fired_free(&f);
     return true;
 }
@@ -296,9 +303,10 @@ static bool apply_set_acl(tree_t *t, jute_reader_t *r, txn_op_result_t *res)
     }
     tree_acl_t *a = tree_acl_intern(t, acl, nacl);
     free(acl);
+    n = tree_make_full(t, n); /* its Stat block, before anything changes */
     tree_set_acl(t, n, a);
     tree_acl_unref(t, a);
-    n->aversion = version;
+    znode_full(n)->aversion = version;
     znode_stat(t, n, &res->stat);
     return true;
 }

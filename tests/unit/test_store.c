@@ -197,17 +197,17 @@ static void assert_trees_equal(const tree_t *a, const tree_t *b)
     assert_int_equal(a->node_count, b->node_count);
     size_t pos = 0;
     for (const znode_t *x; (x = tree_next_node(a, &pos));) {
-        const znode_t *y = tree_get(b, x->path, x->path_len);
+        const znode_t *y = tree_get(b, znode_path(x), x->path_len);
         if (!y)
-            fail_msg("node %s missing", x->path);
+            fail_msg("node %s missing", znode_path(x));
         assert_int_equal(x->czxid, y->czxid);
-        assert_int_equal(x->mzxid, y->mzxid);
-        assert_int_equal(x->pzxid, y->pzxid);
+        assert_int_equal(znode_mzxid(x), znode_mzxid(y));
+        assert_int_equal(znode_pzxid(x), znode_pzxid(y));
         assert_int_equal(x->ctime, y->ctime);
-        assert_int_equal(x->mtime, y->mtime);
-        assert_int_equal(x->version, y->version);
-        assert_int_equal(x->cversion, y->cversion);
-        assert_int_equal(x->aversion, y->aversion);
+        assert_int_equal(znode_mtime(x), znode_mtime(y));
+        assert_int_equal(znode_version(x), znode_version(y));
+        assert_int_equal(znode_cversion(x), znode_cversion(y));
+        assert_int_equal(znode_aversion(x), znode_aversion(y));
         assert_int_equal(znode_owner(a, x), znode_owner(b, y));
         assert_int_equal(x->data_len, y->data_len);
         if (x->data_len > 0)
@@ -384,7 +384,7 @@ static void test_entry_create_v0_and_bad_types(void **state)
     tree_init(&t, false);
     assert_true(txn_apply(&t, NULL, &e.hdr, e.body, e.body_len, NULL));
     assert_non_null(tree_get(&t, "/old", 4));
-    assert_int_equal(t.root->cversion, 1);
+    assert_int_equal(znode_cversion(t.root), 1);
     tree_free(&t);
 
     /* check (13) outside a multi, and unknown types, are hard errors. */

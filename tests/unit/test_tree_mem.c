@@ -2,7 +2,10 @@
  * the tagged path index (nodemap) under random create/delete churn checked
  * against a plain model, the node header's size, node data moving between
  * inline room and the heap, parents found by path, the side tables of
- * ephemeral owners and of child arrays, and the reusable ACL ids. */
+ * ephemeral owners and of child arrays, the reusable ACL ids, and compact
+ * (pristine) nodes: kept so through reads, given their Stat block by every
+ * mutation kind without moving, checked against a Stat model under random
+ * churn and across a snapshot round trip. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,8 +21,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "base/slab.h"
 #include "store/snapshot.h"
+#include "txn/txn.h"
 #include "tree/digest.h"
 #include "tree/tree.h"
 
@@ -147,6 +153,8 @@ static void test_nodemap_churn_matches_model(void **state)
             znode_t *parent = child ? tree_get(&t, path, (size_t)len - 2) : t.root;
             if (!parent)
                 continue; /* /k<i>/c needs /k<i> */
+            /* Its Stat block first (tree_add would add it too). */
+            parent = tree_make_full(&t, parent);
             n = tree_add(&t, parent, path, (size_t)len, path, len, open_acl(&t), 0, step, step);
             assert_non_null(n);
             assert_null(tree_add(&t, parent, path, (size_t)len, NULL, -1, open_acl(&t), 0, 0, 0));
@@ -166,7 +174,7 @@ static void test_nodemap_churn_matches_model(void **state)
     uint64_t seen = 0;
     size_t pos = 0;
     for (const znode_t *n; (n = tree_next_node(&t, &pos));) {
-        assert_ptr_equal(tree_get(&t, n->path, n->path_len), n);
+        assert_ptr_equal(tree_get(&t, znode_path(n), n->path_len), n);
         seen++;
     }
     assert_int_equal(seen, t.node_count);
@@ -201,10 +209,29 @@ static void test_empty_acl_interned(void **state)
 static void test_header_size(void **state)
 {
     (void)state;
-    /* 76 bytes precede the path; sizeof rounds up to the 8-byte alignment
-     * of the int64 fields, but nodes are sized from offsetof. */
-    assert_int_equal(offsetof(znode_t, path), 76);
-    assert_int_equal(sizeof(znode_t), 80);
+    /* 48 bytes; a node that is not pristine adds a 40-byte Stat block. */
+    assert_int_equal(offsetof(znode_t, path), 48);
+    assert_int_equal(sizeof(znode_t), 48);
+    assert_int_equal(sizeof(znode_ext_t), 40);
+    /* inline_cap (29 bits) holds the largest room plus its rounding. */
+    znode_t z;
+    memset(&z, 0, sizeof(z));
+    z.inline_cap = ZNODE_ROOM_MAX + 7;
+    assert_int_equal(z.inline_cap, ZNODE_ROOM_MAX + 7);
+    assert_false(znode_is_full(&z));
+    tree_t t;
+    tree_init(&t, false);
+    znode_t *n = tree_add(&t, t.root, "/h", 2, "v", 1, open_acl(&t), 0, 1, 1);
+    assert_false(znode_is_full(n));
+    assert_ptr_equal(znode_path(n), (const char *)n + 48);
+    assert_ptr_equal(tree_make_full(&t, n), n); /* nodes never move */
+    assert_true(znode_is_full(n));
+    assert_string_equal(znode_path(n), "/h");
+    assert_memory_equal(znode_data(n), "v", 1);
+    assert_true(znode_is_full(t.root));
+    assert_false(znode_is_full(tree_get(&t, "/zookeeper/quota", 16)));
+    assert_true(znode_is_full(tree_get(&t, "/zookeeper/config", 17)));
+    tree_free(&t);
 }
 
 static bool on_heap(const znode_t *n)
@@ -219,7 +246,7 @@ static void test_data_inline_heap_and_null(void **state)
     tree_init(&t, false);
     znode_t *n = tree_add(&t, t.root, "/d", 2, "abcdefghij", 10, open_acl(&t), 0, 1, 1);
     const uint8_t *room = znode_data(n);
-    assert_ptr_equal(room, (const uint8_t *)n->path + 3);
+    assert_ptr_equal(room, (const uint8_t *)znode_path(n) + 3);
     assert_false(on_heap(n));
     assert_true(n->inline_cap >= 10);
     assert_memory_equal(znode_data(n), "abcdefghij", 10);
@@ -235,7 +262,7 @@ static void test_data_inline_heap_and_null(void **state)
     assert_true(on_heap(n));
     assert_ptr_not_equal(znode_data(n), room);
     assert_memory_equal(znode_data(n), big, sizeof(big));
-    assert_memory_equal(n->path, "/d", 3); /* the pointer went after the path */
+    assert_memory_equal(znode_path(n), "/d", 3); /* the pointer went after the path */
     char big2[400];
     memset(big2, 'r', sizeof(big2));
     tree_set_data(&t, n, big2, (int32_t)sizeof(big2)); /* heap to heap */
@@ -292,7 +319,7 @@ static void test_data_min_room(void **state)
         tree_set_data(&t, n, d, (int32_t)sizeof(d));
         assert_true(n->data_on_heap);
         assert_memory_equal(znode_data(n), d, sizeof(d));
-        assert_string_equal(n->path, n == z ? "/null" : "/empty");
+        assert_string_equal(znode_path(n), n == z ? "/null" : "/empty");
     }
     tree_remove(&t, z); /* frees its heap data */
     tree_free(&t);
@@ -308,7 +335,7 @@ static void test_parent_by_path(void **state)
     znode_t *zk = tree_get(&t, "/zookeeper", 10);
     assert_ptr_equal(tree_parent(&t, zk), t.root);
     assert_ptr_equal(tree_parent(&t, tree_get(&t, "/zookeeper/quota", 16)), zk);
-    znode_t *a = tree_add(&t, t.root, "/a", 2, NULL, -1, open_acl(&t), 0, 1, 1);
+    znode_t *a = tree_make_full(&t, tree_add(&t, t.root, "/a", 2, NULL, -1, open_acl(&t), 0, 1, 1));
     znode_t *k[5];
     char path[16];
     for (int i = 0; i < 5; i++) {
@@ -447,7 +474,7 @@ static void check_stat_kids(const tree_t *t, const znode_t *n, uint32_t want)
     zk_stat_t st;
     znode_stat(t, n, &st);
     assert_int_equal(st.num_children, want);
-    assert_int_equal(st.cversion, (int32_t)((uint32_t)n->cversion * 2u - want));
+    assert_int_equal(st.cversion, (int32_t)((uint32_t)znode_cversion(n) * 2u - want));
     assert_int_equal(znode_nkids(t, n), want);
     assert_int_equal(znode_has_kids(n), want > 0);
     assert_int_equal(znode_kids(t, n) == NULL, want == 0);
@@ -465,15 +492,16 @@ static void test_kids_first_and_last(void **state)
     znode_t *a = tree_add(&t, t.root, "/a", 2, NULL, -1, open_acl(&t), 0, 1, 1);
     assert_int_equal(t.kids.used, base); /* "/" had children already */
     check_stat_kids(&t, a, 0);
+    a = tree_make_full(&t, a); /* before its first child and cversion change */
     for (int round = 0; round < 3; round++) {
         znode_t *c = tree_add(&t, a, "/a/c", 4, "x", 1, open_acl(&t), 0, 2, 2);
-        a->cversion++;
+        znode_full(a)->cversion++;
         assert_int_equal(t.kids.used, base + 1);
         check_stat_kids(&t, a, 1);
         assert_ptr_equal(znode_kid(&t, a, 0), c);
         check_stat_kids(&t, c, 0);
         tree_remove(&t, c);
-        a->cversion++;
+        znode_full(a)->cversion++;
         assert_int_equal(t.kids.used, base);
         check_stat_kids(&t, a, 0);
     }
@@ -483,6 +511,8 @@ static void test_kids_first_and_last(void **state)
     znode_t *chain[8];
     for (int i = 0; i < 8; i++) {
         len += (size_t)snprintf(path + len, sizeof(path) - len, "/%d", i);
+        if (i)
+            chain[i - 1] = tree_make_full(&t, chain[i - 1]); /* gains a child */
         chain[i] = tree_add(&t, i ? chain[i - 1] : a, path, len, NULL, -1, open_acl(&t), 0, 3, 3);
     }
     assert_int_equal(t.kids.used, base + 8); /* /a and chain[0..6] */
@@ -507,7 +537,8 @@ static void test_kids_random_vs_model(void **state)
     char path[64];
     for (int p = 0; p < PARENTS; p++) {
         int len = snprintf(path, sizeof(path), "/p%d", p);
-        par[p] = tree_add(&t, t.root, path, (size_t)len, NULL, -1, open_acl(&t), 0, 1, 1);
+        par[p] = tree_make_full(
+            &t, tree_add(&t, t.root, path, (size_t)len, NULL, -1, open_acl(&t), 0, 1, 1));
     }
     uint8_t present[PARENTS][KIDS] = {{0}};
     uint32_t count[PARENTS] = {0};
@@ -524,20 +555,20 @@ static void test_kids_random_vs_model(void **state)
                     len = snprintf(path, sizeof(path), "/p%d/c%d", p, j);
                     tree_remove(&t, tree_get(&t, path, (size_t)len));
                     present[p][j] = 0;
-                    par[p]->cversion++;
+                    znode_full(par[p])->cversion++;
                 }
             count[p] = 0;
         } else if (present[p][k]) {
             tree_remove(&t, tree_get(&t, path, (size_t)len));
             present[p][k] = 0;
             count[p]--;
-            par[p]->cversion++;
+            znode_full(par[p])->cversion++;
         } else {
             assert_non_null(
                 tree_add(&t, par[p], path, (size_t)len, "d", 1, open_acl(&t), 0, step, step));
             present[p][k] = 1;
             count[p]++;
-            par[p]->cversion++;
+            znode_full(par[p])->cversion++;
         }
         check_stat_kids(&t, par[p], count[p]);
         if (step % 500 != 0 && !drain)
@@ -672,7 +703,7 @@ static void test_acl_snapshot_round_trip(void **state)
     size_t pos = 0;
     uint64_t seen = 0;
     for (const znode_t *x; (x = tree_next_node(&t, &pos));) {
-        const znode_t *y = tree_get(&u, x->path, x->path_len);
+        const znode_t *y = tree_get(&u, znode_path(x), x->path_len);
         assert_non_null(y);
         const tree_acl_t *ax = znode_acl(&t, x), *ay = znode_acl(&u, y);
         assert_int_equal(ax->index, ay->index);
@@ -685,6 +716,645 @@ static void test_acl_snapshot_round_trip(void **state)
     assert_int_equal(u.next_acl_index, t.next_acl_index);
     assert_int_equal(tree_digest(&u), tree_digest(&t));
     tree_free(&u);
+    tree_free(&t);
+}
+
+/* ---- compact nodes and their Stat blocks ---------------------------------- */
+
+/* Every reference to every node points at its current address. */
+static void check_consistent(const tree_t *t)
+{
+    size_t pos = 0;
+    uint64_t count = 0, owned = 0, ephs = 0;
+    assert_ptr_equal(tree_get(t, "/", 1), t->root);
+    for (const znode_t *n; (n = tree_next_node(t, &pos));) {
+        count++;
+        const char *path = znode_path(n);
+        assert_int_equal(strlen(path), n->path_len);
+        assert_ptr_equal(tree_get(t, path, n->path_len), n);
+        if (n->has_kids)
+            assert_true(znode_is_full(n));
+        const znode_t *p = tree_parent(t, n);
+        if (n == t->root) {
+            assert_null(p);
+        } else {
+            assert_non_null(p);
+            assert_true(znode_is_full(p));
+            assert_true(n->slot_in_parent < znode_nkids(t, p));
+            assert_ptr_equal(znode_kid(t, p, n->slot_in_parent), n);
+        }
+        assert_int_equal(n->has_owner, u64map_get(&t->owners, (uint64_t)(uintptr_t)n) != NULL);
+        owned += n->has_owner;
+        int64_t sid = znode_session_owner(t, n);
+        if (sid) {
+            const eph_list_t *l = tree_session_ephemerals(t, sid);
+            assert_non_null(l);
+            bool found = false;
+            for (uint32_t i = 0; i < l->n; i++)
+                found |= l->v[i] == n;
+            assert_true(found);
+            ephs++;
+        }
+        if (znode_is_container(t, n))
+            assert_ptr_equal(strmap_get(&t->containers, path, n->path_len), n);
+        if (znode_is_ttl(t, n))
+            assert_ptr_equal(strmap_get(&t->ttls, path, n->path_len), n);
+    }
+    assert_int_equal(count, t->node_count);
+    assert_int_equal(owned, t->owners.used);
+    assert_int_equal(ephs, t->ephemeral_count);
+    const char *k;
+    size_t kl;
+    void *v;
+    for (int m = 0; m < 2; m++) {
+        const strmap_t *map = m ? &t->ttls : &t->containers;
+        pos = 0;
+        while (strmap_next(map, &pos, &k, &kl, &v)) {
+            const znode_t *n = v;
+            assert_ptr_equal(tree_get(t, k, kl), n);
+            assert_ptr_equal(k, znode_path(n)); /* the key is the node's own path */
+        }
+    }
+    uint64_t sid;
+    pos = 0;
+    while (u64map_next(&t->ephemerals, &pos, &sid, &v)) {
+        const eph_list_t *l = v;
+        for (uint32_t i = 0; i < l->n; i++)
+            assert_ptr_equal(tree_get(t, znode_path(l->v[i]), l->v[i]->path_len), l->v[i]);
+    }
+}
+
+/* Apply one txn with body b (reset afterwards); returns the result error. */
+static int32_t apply_txn(tree_t *t, int64_t client, int64_t zxid, int32_t type, buf_t *b)
+{
+    txn_header_t h = {
+        .client_id = client, .cxid = 1, .zxid = zxid, .time_ms = 5000 + 3 * zxid, .type = type};
+    txn_result_t res;
+    assert_true(txn_apply(t, NULL, &h, b->data, b->len, &res));
+    int32_t err = res.single.err;
+    txn_result_free(&res);
+    buf_reset(b);
+    return err;
+}
+
+static const zk_acl_ref_t OPEN_REF = {ZK_PERM_ALL, JSTR_LIT("world"), JSTR_LIT("anyone")};
+static const zk_acl_ref_t READ_REF = {ZK_PERM_READ, JSTR_LIT("world"), JSTR_LIT("anyone")};
+
+static void assert_pristine_stat(const tree_t *t, const znode_t *n, int64_t zxid, int64_t time)
+{
+    zk_stat_t st;
+    znode_stat(t, n, &st);
+    assert_int_equal(st.czxid, zxid);
+    assert_int_equal(st.mzxid, zxid);
+    assert_int_equal(st.pzxid, zxid);
+    assert_int_equal(st.ctime, time);
+    assert_int_equal(st.mtime, time);
+    assert_int_equal(st.version, 0);
+    assert_int_equal(st.cversion, 0);
+    assert_int_equal(st.aversion, 0);
+}
+
+/* A created node is compact and stays so through reads, Stat and digest. */
+static void test_compact_through_reads(void **state)
+{
+    (void)state;
+    tree_t t;
+    tree_init(&t, false);
+    buf_t b;
+    buf_init(&b);
+    txn_write_create(&b, JSTR_LIT("/p"), JSTR_LIT("hello"), &OPEN_REF, 1, false, 1);
+    assert_int_equal(apply_txn(&t, 1, 10, ZOP_CREATE, &b), ZOK);
+    znode_t *n = tree_get(&t, "/p", 2);
+    assert_false(znode_is_full(n));
+    uint64_t d = tree_digest(&t);
+    for (int i = 0; i < 3; i++) {
+        assert_pristine_stat(&t, n, 10, 5030);
+        assert_memory_equal(znode_data(n), "hello", 5);
+        assert_int_equal(znode_nkids(&t, n), 0);
+        assert_ptr_equal(tree_parent(&t, n), t.root);
+        assert_int_equal(tree_digest(&t), d);
+        assert_ptr_equal(tree_get(&t, "/p", 2), n);
+        assert_false(znode_is_full(n));
+    }
+    /* Its digest is what the full form of the same Stat gives. */
+    uint32_t nd = tree_node_digest(&t, n);
+    n = tree_make_full(&t, n);
+    assert_int_equal(tree_node_digest(&t, n), nd);
+    assert_int_equal(tree_digest(&t), d);
+    assert_pristine_stat(&t, n, 10, 5030);
+    check_consistent(&t);
+    buf_free(&b);
+    tree_free(&t);
+}
+
+/* Each mutation kind gives a compact node its Stat block, in place: every
+ * reference (the index, the parent's slot, the owners table, the session
+ * list, the containers and ttls maps) still finds it. */
+static void test_stat_block_by_each_mutation(void **state)
+{
+    (void)state;
+    tree_t t;
+    tree_init(&t, true);
+    buf_t b;
+    buf_init(&b);
+    const int64_t S = 0x77;
+    int64_t z = 1;
+    /* /e ephemeral, /c container, /l TTL, /q and /m persistent: all compact. */
+    txn_write_create(&b, JSTR_LIT("/e"), JSTR_LIT("e"), &OPEN_REF, 1, true, 1);
+    assert_int_equal(apply_txn(&t, S, z++, ZOP_CREATE, &b), ZOK);
+    txn_write_create_container(&b, JSTR_LIT("/c"), JSTR_LIT("c"), &OPEN_REF, 1, 2);
+    assert_int_equal(apply_txn(&t, S, z++, ZOP_CREATE_CONTAINER, &b), ZOK);
+    txn_write_create_ttl(&b, JSTR_LIT("/l"), JSTR_LIT("l"), &OPEN_REF, 1, 3, 60000);
+    assert_int_equal(apply_txn(&t, S, z++, ZOP_CREATE_TTL, &b), ZOK);
+    txn_write_create(&b, JSTR_LIT("/q"), JSTR_LIT("q"), &OPEN_REF, 1, false, 4);
+    assert_int_equal(apply_txn(&t, S, z++, ZOP_CREATE, &b), ZOK);
+    txn_write_create(&b, JSTR_LIT("/m"), JSTR_NULL, &OPEN_REF, 1, false, 5);
+    assert_int_equal(apply_txn(&t, S, z++, ZOP_CREATE, &b), ZOK);
+    const char *names[] = {"/e", "/c", "/l", "/q", "/m"};
+    for (int i = 0; i < 5; i++)
+        assert_false(znode_is_full(tree_get(&t, names[i], 2)));
+    check_consistent(&t);
+    zk_stat_t st;
+
+    /* setData on the ephemeral: its session list slot follows. */
+    znode_t *old = tree_get(&t, "/e", 2);
+    txn_write_set_data(&b, JSTR_LIT("/e"), JSTR_LIT("E2"), 1);
+    assert_int_equal(apply_txn(&t, S, z, ZOP_SET_DATA, &b), ZOK);
+    znode_t *e = tree_get(&t, "/e", 2);
+    assert_ptr_equal(e, old); /* nodes never move */
+    assert_true(znode_is_full(e));
+    znode_stat(&t, e, &st);
+    assert_int_equal(st.czxid, 1);
+    assert_int_equal(st.mzxid, z);
+    assert_int_equal(st.mtime, 5000 + 3 * z);
+    assert_int_equal(st.ctime, 5003);
+    assert_int_equal(st.pzxid, 1);
+    assert_int_equal(st.version, 1);
+    assert_int_equal(st.ephemeral_owner, S);
+    assert_memory_equal(znode_data(e), "E2", 2);
+    assert_ptr_equal(tree_session_ephemerals(&t, S)->v[0], e);
+    check_consistent(&t);
+    z++;
+
+    /* setACL on the container: the containers map follows. */
+    old = tree_get(&t, "/c", 2);
+    txn_write_set_acl(&b, JSTR_LIT("/c"), &READ_REF, 1, 1);
+    assert_int_equal(apply_txn(&t, S, z++, ZOP_SET_ACL, &b), ZOK);
+    znode_t *c = tree_get(&t, "/c", 2);
+    assert_ptr_equal(c, old); /* nodes never move */
+    assert_int_equal(znode_aversion(c), 1);
+    assert_int_equal(znode_version(c), 0);
+    assert_int_equal(znode_mzxid(c), 2);
+    assert_int_equal(znode_acl(&t, c)->list.v[0].perms, ZK_PERM_READ);
+    assert_ptr_equal(strmap_get(&t.containers, "/c", 2), c);
+    check_consistent(&t);
+
+    /* First child under the TTL node: the ttls map follows; the parent's
+     * cversion and pzxid rise. */
+    old = tree_get(&t, "/l", 2);
+    txn_write_create(&b, JSTR_LIT("/l/x"), JSTR_LIT("x"), &OPEN_REF, 1, false, 1);
+    int64_t zc = z++;
+    assert_int_equal(apply_txn(&t, S, zc, ZOP_CREATE, &b), ZOK);
+    znode_t *l = tree_get(&t, "/l", 2);
+    assert_ptr_equal(l, old); /* nodes never move */
+    assert_ptr_equal(strmap_get(&t.ttls, "/l", 2), l);
+    znode_stat(&t, l, &st);
+    assert_int_equal(st.num_children, 1);
+    assert_int_equal(st.pzxid, zc);
+    assert_int_equal(st.cversion, 1);
+    assert_int_equal(znode_cversion(l), 1);
+    assert_int_equal(st.mzxid, 3);
+    assert_false(znode_is_full(tree_get(&t, "/l/x", 4)));
+    check_consistent(&t);
+
+    /* The child's delete: the (full) parent's pzxid rises, cversion 2. */
+    txn_write_delete(&b, JSTR_LIT("/l/x"));
+    int64_t zd = z++;
+    assert_int_equal(apply_txn(&t, S, zd, ZOP_DELETE, &b), ZOK);
+    assert_ptr_equal(tree_get(&t, "/l", 2), l);
+    znode_stat(&t, l, &st);
+    assert_int_equal(st.num_children, 0);
+    assert_int_equal(st.pzxid, zd);
+    assert_int_equal(st.cversion, 2);
+    check_consistent(&t);
+
+    /* A replayed create of an existing child raises its parent's cversion
+     * and pzxid (ZOOKEEPER-1269). */
+    txn_write_create(&b, JSTR_LIT("/q/k"), JSTR_LIT("k"), &OPEN_REF, 1, false, 1);
+    assert_int_equal(apply_txn(&t, S, z++, ZOP_CREATE, &b), ZOK);
+    znode_t *q = tree_get(&t, "/q", 2);
+    assert_true(znode_is_full(q));
+    txn_write_create(&b, JSTR_LIT("/q/k"), JSTR_LIT("k"), &OPEN_REF, 1, false, 5);
+    int64_t zr = z++;
+    assert_int_equal(apply_txn(&t, S, zr, ZOP_CREATE, &b), ZNODEEXISTS);
+    assert_ptr_equal(tree_get(&t, "/q", 2), q);
+    assert_int_equal(znode_cversion(q), 5);
+    assert_int_equal(znode_pzxid(q), zr);
+    check_consistent(&t);
+
+    /* closeSession listing a missing path under the compact /m raises its
+     * pzxid: /m gets its Stat block. The session's ephemeral /e is deleted
+     * too. */
+    old = tree_get(&t, "/m", 2);
+    assert_false(znode_is_full(old));
+    jw_int(&b, 1);
+    jw_jstr(&b, JSTR_LIT("/m/gone"));
+    int64_t zs = z++;
+    assert_int_equal(apply_txn(&t, S, zs, ZOP_CLOSE_SESSION, &b), ZOK);
+    znode_t *m = tree_get(&t, "/m", 2);
+    assert_ptr_equal(m, old); /* nodes never move */
+    assert_true(znode_is_full(m));
+    assert_int_equal(znode_pzxid(m), zs);
+    assert_int_equal(znode_mzxid(m), 5);
+    assert_int_equal(znode_cversion(m), 0);
+    assert_null(tree_get(&t, "/e", 2));
+    assert_null(tree_session_ephemerals(&t, S));
+    check_consistent(&t);
+
+    /* A delete of a missing path under a compact node does the same. */
+    txn_write_create(&b, JSTR_LIT("/n"), JSTR_LIT("n"), &OPEN_REF, 1, false, 9);
+    assert_int_equal(apply_txn(&t, S, z++, ZOP_CREATE, &b), ZOK);
+    old = tree_get(&t, "/n", 2);
+    assert_false(znode_is_full(old));
+    txn_write_delete(&b, JSTR_LIT("/n/gone"));
+    int64_t zg = z++;
+    assert_int_equal(apply_txn(&t, S, zg, ZOP_DELETE, &b), ZNONODE);
+    assert_int_equal(znode_pzxid(tree_get(&t, "/n", 2)), zg);
+    assert_true(znode_is_full(tree_get(&t, "/n", 2)));
+    check_consistent(&t);
+    buf_free(&b);
+    tree_free(&t);
+}
+
+/* ---- random churn against a Stat model ----------------------------------- */
+
+enum { M_TOP = 6, M_MID = 5, M_LEAF = 4 };
+#define M_PATHS (1 + M_TOP + M_TOP * M_MID + M_TOP * M_MID * M_LEAF)
+
+typedef struct mnode {
+    bool exists;
+    int64_t czxid, mzxid, pzxid, ctime, mtime;
+    int32_t version, cversion, aversion;
+    int64_t owner;
+    int32_t nkids;
+    int acl; /* 0 open, 1 read */
+    char data[16];
+    int32_t data_len;
+} mnode_t;
+
+typedef struct model {
+    mnode_t n[M_PATHS];
+    char path[M_PATHS][32];
+    int parent[M_PATHS];
+    int depth[M_PATHS];
+} model_t;
+
+static void model_init(model_t *m)
+{
+    memset(m, 0, sizeof(*m));
+    int k = 0;
+    strcpy(m->path[k], "/");
+    m->parent[k] = -1;
+    m->n[k].exists = true;
+    m->n[k].data_len = 0;
+    m->n[k].nkids = 1; /* /zookeeper */
+    k++;
+    for (int a = 0; a < M_TOP; a++) {
+        int ia = k++;
+        snprintf(m->path[ia], 32, "/a%d", a);
+        m->parent[ia] = 0;
+        m->depth[ia] = 1;
+        for (int b = 0; b < M_MID; b++) {
+            int ib = k++;
+            snprintf(m->path[ib], 32, "/a%d/b%d", a, b);
+            m->parent[ib] = ia;
+            m->depth[ib] = 2;
+            for (int c = 0; c < M_LEAF; c++) {
+                int ic = k++;
+                snprintf(m->path[ic], 32, "/a%d/b%d/c%d", a, b, c);
+                m->parent[ic] = ib;
+                m->depth[ic] = 3;
+            }
+        }
+    }
+    assert_int_equal(k, M_PATHS);
+}
+
+static bool mnode_pristine(const mnode_t *x)
+{
+    return x->mzxid == x->czxid && x->pzxid == x->czxid && x->mtime == x->ctime &&
+           x->version == 0 && x->cversion == 0 && x->aversion == 0;
+}
+
+static void put64(uint8_t *p, int64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)((uint64_t)v >> (56 - 8 * i));
+}
+
+static void put32(uint8_t *p, int32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)((uint32_t)v >> (24 - 8 * i));
+}
+
+/* ZooKeeper's node digest, from the model alone. */
+static uint32_t model_digest(const model_t *m, int i)
+{
+    const mnode_t *x = &m->n[i];
+    uLong crc = crc32(0L, Z_NULL, 0);
+    if (i != 0)
+        crc = crc32(crc, (const Bytef *)m->path[i], (uInt)strlen(m->path[i]));
+    if (x->data_len > 0)
+        crc = crc32(crc, (const Bytef *)x->data, (uInt)x->data_len);
+    uint8_t b[60];
+    put64(b + 0, x->czxid);
+    put64(b + 8, x->mzxid);
+    put64(b + 16, x->pzxid);
+    put64(b + 24, x->ctime);
+    put64(b + 32, x->mtime);
+    put32(b + 40, x->version);
+    put32(b + 44, x->cversion);
+    put32(b + 48, x->aversion);
+    put64(b + 52, x->owner);
+    crc = crc32(crc, b, sizeof b);
+    return (uint32_t)crc;
+}
+
+static void check_model_node(const tree_t *t, const model_t *m, int i)
+{
+    const mnode_t *x = &m->n[i];
+    const znode_t *n = tree_get(t, m->path[i], strlen(m->path[i]));
+    assert_int_equal(n != NULL, x->exists);
+    if (!n)
+        return;
+    zk_stat_t st;
+    znode_stat(t, n, &st);
+    assert_int_equal(st.czxid, x->czxid);
+    assert_int_equal(st.mzxid, x->mzxid);
+    assert_int_equal(st.pzxid, x->pzxid);
+    assert_int_equal(st.ctime, x->ctime);
+    assert_int_equal(st.mtime, x->mtime);
+    assert_int_equal(st.version, x->version);
+    assert_int_equal(znode_cversion(n), x->cversion);
+    assert_int_equal(st.cversion, (int32_t)((uint32_t)x->cversion * 2u - (uint32_t)x->nkids));
+    assert_int_equal(st.aversion, x->aversion);
+    assert_int_equal(st.num_children, x->nkids);
+    assert_int_equal(znode_owner(t, n), x->owner);
+    assert_int_equal(n->data_len, x->data_len);
+    if (x->data_len > 0)
+        assert_memory_equal(znode_data(n), x->data, (size_t)x->data_len);
+    assert_int_equal(znode_acl(t, n)->list.v[0].perms, x->acl ? ZK_PERM_READ : ZK_PERM_ALL);
+    if (i != 0)
+        assert_int_equal(znode_is_full(n), !mnode_pristine(x));
+}
+
+static void check_model_all(const tree_t *t, const model_t *m)
+{
+    uint64_t sum = 0;
+    for (int i = 0; i < M_PATHS; i++) {
+        check_model_node(t, m, i);
+        if (m->n[i].exists)
+            sum += model_digest(m, i);
+    }
+    /* The built-in /zookeeper subtree never changes here. */
+    sum += tree_node_digest(t, tree_get(t, "/zookeeper", 10));
+    assert_int_equal(tree_digest(t), sum);
+    check_consistent(t);
+}
+
+static void model_raise_pzxid(model_t *m, int i, int64_t zxid)
+{
+    int p = m->parent[i];
+    if (p >= 0 && m->n[p].exists && zxid > m->n[p].pzxid)
+        m->n[p].pzxid = zxid;
+}
+
+static void model_delete(model_t *m, int i, int64_t zxid)
+{
+    model_raise_pzxid(m, i, zxid);
+    m->n[m->parent[i]].nkids--;
+    memset(&m->n[i], 0, sizeof(m->n[i]));
+}
+
+static uint64_t rnd(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+/* Snapshot write -> read: every Stat and which nodes are compact survive. */
+static void check_snapshot_round_trip(const tree_t *t)
+{
+    int fd = memfd_create("snap", 0);
+    assert_true(fd >= 0);
+    store_err_t err;
+    assert_int_equal(snapshot_write_fd(fd, t, NULL, 0, NULL, STORE_PLAIN, NULL, &err), 0);
+    off_t len = lseek(fd, 0, SEEK_END);
+    uint8_t *bytes = malloc((size_t)len);
+    assert_int_equal(pread(fd, bytes, (size_t)len, 0), len);
+    close(fd);
+    tree_t u;
+    snapshot_info_t info;
+    assert_int_equal(snapshot_read_mem(bytes, (size_t)len, "mem", true, NULL, &u, &info, &err), 0);
+    free(bytes);
+    snapshot_info_free(&info);
+    assert_int_equal(u.node_count, t->node_count);
+    size_t pos = 0;
+    for (const znode_t *x; (x = tree_next_node(t, &pos));) {
+        const znode_t *y = tree_get(&u, znode_path(x), x->path_len);
+        assert_non_null(y);
+        zk_stat_t a, b;
+        memset(&a, 0, sizeof(a)); /* padding */
+        memset(&b, 0, sizeof(b));
+        znode_stat(t, x, &a);
+        znode_stat(&u, y, &b);
+        assert_memory_equal(&a, &b, sizeof(a));
+        assert_int_equal(znode_cversion(x), znode_cversion(y));
+        assert_int_equal(znode_owner(t, x), znode_owner(&u, y));
+        assert_int_equal(znode_is_full(x), znode_is_full(y));
+        assert_int_equal(tree_node_digest(t, x), tree_node_digest(&u, y));
+    }
+    assert_int_equal(tree_digest(&u), tree_digest(t));
+    check_consistent(&u);
+    tree_free(&u);
+}
+
+/* Random creates (persistent, ephemeral, container), deletes, setData,
+ * setACL, replayed creates, deletes of missing paths and session closes,
+ * through txn_apply; every node's Stat is checked against the model and
+ * the digest against one computed from the model alone. */
+static void test_compact_churn_vs_model(void **state)
+{
+    (void)state;
+    enum { STEPS = 30000 };
+    tree_t t;
+    tree_init(&t, false);
+    model_t *m = malloc(sizeof(*m));
+    model_init(m);
+    buf_t b;
+    buf_init(&b);
+    uint64_t x = 0x2545F4914F6CDD1DULL;
+    int64_t zxid = 100;
+    for (int step = 0; step < STEPS; step++) {
+        uint64_t r = rnd(&x);
+        int i = 1 + (int)(r % (M_PATHS - 1));
+        int p = m->parent[i];
+        mnode_t *nd = &m->n[i], *pn = &m->n[p];
+        jstr_t path = jstr_from_cstr(m->path[i]);
+        int64_t z = ++zxid, time = 5000 + 3 * z;
+        int what = (int)((r >> 20) % 100);
+        if ((r >> 40) % 400 == 0) {
+            /* Close a session: its ephemerals go; one listed path is missing. */
+            int64_t sid = 1 + (int64_t)((r >> 8) % 3);
+            jw_int(&b, 1);
+            jw_jstr(&b, path);
+            bool listed_deletable = nd->exists && nd->nkids == 0;
+            assert_int_equal(apply_txn(&t, sid, z, ZOP_CLOSE_SESSION, &b), ZOK);
+            if (listed_deletable)
+                model_delete(m, i, z);
+            else if (!nd->exists)
+                model_raise_pzxid(m, i, z);
+            for (int j = 0; j < M_PATHS; j++)
+                if (m->n[j].exists && m->n[j].owner == sid)
+                    model_delete(m, j, z);
+        } else if (!nd->exists) {
+            if (!pn->exists || what < 10) {
+                txn_write_delete(&b, path); /* missing: the parent's pzxid rises */
+                assert_int_equal(apply_txn(&t, 0, z, ZOP_DELETE, &b), ZNONODE);
+                model_raise_pzxid(m, i, z);
+                continue;
+            }
+            int32_t dl = (int32_t)(r >> 50) % 12 - 1; /* -1: null */
+            char d[16];
+            for (int k = 0; k < 12; k++)
+                d[k] = (char)('a' + (r >> (k + 3)) % 26);
+            jstr_t data = dl < 0 ? JSTR_NULL : (jstr_t){d, dl};
+            int acl = (r >> 9) & 1;
+            const zk_acl_ref_t *aref = acl ? &READ_REF : &OPEN_REF;
+            int64_t owner = 0;
+            int32_t pcv = pn->cversion + 1;
+            if (m->depth[i] == 3 && what < 40) {
+                owner = 1 + (int64_t)((r >> 12) % 3);
+                txn_write_create(&b, path, data, aref, 1, true, pcv);
+                assert_int_equal(apply_txn(&t, owner, z, ZOP_CREATE, &b), ZOK);
+            } else if (what < 55) {
+                owner = ZK_CONTAINER_OWNER;
+                txn_write_create_container(&b, path, data, aref, 1, pcv);
+                assert_int_equal(apply_txn(&t, 0, z, ZOP_CREATE_CONTAINER, &b), ZOK);
+            } else {
+                txn_write_create(&b, path, data, aref, 1, false, pcv);
+                assert_int_equal(apply_txn(&t, 0, z, ZOP_CREATE, &b), ZOK);
+            }
+            memset(nd, 0, sizeof(*nd));
+            nd->exists = true;
+            nd->czxid = nd->mzxid = nd->pzxid = z;
+            nd->ctime = nd->mtime = time;
+            nd->owner = owner;
+            nd->acl = acl;
+            nd->data_len = dl;
+            if (dl > 0)
+                memcpy(nd->data, d, (size_t)dl);
+            pn->nkids++;
+            pn->cversion = pcv;
+            pn->pzxid = z;
+        } else if (what < 30) {
+            if (nd->nkids > 0)
+                continue;
+            txn_write_delete(&b, path);
+            assert_int_equal(apply_txn(&t, 0, z, ZOP_DELETE, &b), ZOK);
+            model_delete(m, i, z);
+        } else if (what < 60) {
+            int32_t dl = (int32_t)(r >> 50) % 16;
+            char d[16];
+            memset(d, 'A' + (int)(r % 26), sizeof(d));
+            txn_write_set_data(&b, path, (jstr_t){d, dl}, nd->version + 1);
+            assert_int_equal(apply_txn(&t, 0, z, ZOP_SET_DATA, &b), ZOK);
+            nd->version++;
+            nd->mzxid = z;
+            nd->mtime = time;
+            nd->data_len = dl;
+            memcpy(nd->data, d, (size_t)dl);
+        } else if (what < 80) {
+            int acl = (r >> 9) & 1;
+            txn_write_set_acl(&b, path, acl ? &READ_REF : &OPEN_REF, 1, nd->aversion + 1);
+            assert_int_equal(apply_txn(&t, 0, z, ZOP_SET_ACL, &b), ZOK);
+            nd->aversion++;
+            nd->acl = acl;
+        } else if (what < 90) {
+            /* A replayed create of an existing node: the parent's cversion
+             * and pzxid rise when the txn's cversion is higher. */
+            int32_t pcv = pn->cversion + (int32_t)((r >> 30) % 3) - 1;
+            txn_write_create(&b, path, JSTR_LIT("r"), &OPEN_REF, 1, false, pcv);
+            assert_int_equal(apply_txn(&t, 0, z, ZOP_CREATE, &b), ZNODEEXISTS);
+            if (pcv > pn->cversion) {
+                pn->cversion = pcv;
+                pn->pzxid = z;
+            }
+        } else {
+            check_model_node(&t, m, i); /* a read */
+            continue;
+        }
+        check_model_node(&t, m, i);
+        check_model_node(&t, m, p);
+        if (step % 1000 == 0)
+            check_model_all(&t, m);
+    }
+    check_model_all(&t, m);
+    uint64_t compact = 0;
+    size_t pos = 0;
+    for (const znode_t *n; (n = tree_next_node(&t, &pos));)
+        compact += !znode_is_full(n);
+    assert_true(compact > 0); /* both layouts present */
+    assert_true(compact < t.node_count);
+    check_snapshot_round_trip(&t);
+    buf_free(&b);
+    free(m);
+    tree_free(&t);
+}
+
+/* A hand-built mix across a snapshot round trip: pristine leaves (of every
+ * owner kind) load compact, changed nodes and parents load full. */
+static void test_compact_snapshot_round_trip(void **state)
+{
+    (void)state;
+    tree_t t;
+    tree_init(&t, true);
+    buf_t b;
+    buf_init(&b);
+    txn_write_create(&b, JSTR_LIT("/a"), JSTR_LIT("a"), &OPEN_REF, 1, false, 1);
+    assert_int_equal(apply_txn(&t, 0, 2, ZOP_CREATE, &b), ZOK);
+    txn_write_create(&b, JSTR_LIT("/a/leaf"), JSTR_LIT("l"), &READ_REF, 1, false, 1);
+    assert_int_equal(apply_txn(&t, 0, 3, ZOP_CREATE, &b), ZOK);
+    txn_write_create(&b, JSTR_LIT("/a/eph"), JSTR_NULL, &OPEN_REF, 1, true, 2);
+    assert_int_equal(apply_txn(&t, 0x99, 4, ZOP_CREATE, &b), ZOK);
+    txn_write_create_container(&b, JSTR_LIT("/box"), JSTR_LIT(""), &OPEN_REF, 1, 2);
+    assert_int_equal(apply_txn(&t, 0, 5, ZOP_CREATE_CONTAINER, &b), ZOK);
+    txn_write_create_ttl(&b, JSTR_LIT("/ttl"), JSTR_LIT("t"), &OPEN_REF, 1, 3, 1000);
+    assert_int_equal(apply_txn(&t, 0, 6, ZOP_CREATE_TTL, &b), ZOK);
+    txn_write_create(&b, JSTR_LIT("/set"), JSTR_LIT("s"), &OPEN_REF, 1, false, 4);
+    assert_int_equal(apply_txn(&t, 0, 7, ZOP_CREATE, &b), ZOK);
+    txn_write_set_data(&b, JSTR_LIT("/set"), JSTR_LIT("s2"), 1);
+    assert_int_equal(apply_txn(&t, 0, 8, ZOP_SET_DATA, &b), ZOK);
+    char big[300];
+    memset(big, 'h', sizeof(big));
+    txn_write_create(&b, JSTR_LIT("/heap"), (jstr_t){big, 10}, &OPEN_REF, 1, false, 5);
+    assert_int_equal(apply_txn(&t, 0, 9, ZOP_CREATE, &b), ZOK);
+    txn_write_set_data(&b, JSTR_LIT("/heap"), (jstr_t){big, 300}, 1); /* to the heap, Stat block */
+    assert_int_equal(apply_txn(&t, 0, 10, ZOP_SET_DATA, &b), ZOK);
+    assert_true(tree_get(&t, "/heap", 5)->data_on_heap);
+    assert_memory_equal(znode_data(tree_get(&t, "/heap", 5)), big, 300);
+    const char *compact[] = {"/a/leaf", "/a/eph", "/box", "/ttl", "/zookeeper/quota"};
+    const char *full[] = {"/", "/a", "/set", "/heap", "/zookeeper", "/zookeeper/config"};
+    for (size_t i = 0; i < sizeof(compact) / sizeof(*compact); i++)
+        assert_false(znode_is_full(tree_get(&t, compact[i], strlen(compact[i]))));
+    for (size_t i = 0; i < sizeof(full) / sizeof(*full); i++)
+        assert_true(znode_is_full(tree_get(&t, full[i], strlen(full[i]))));
+    check_consistent(&t);
+    check_snapshot_round_trip(&t);
+    buf_free(&b);
     tree_free(&t);
 }
 
@@ -707,6 +1377,10 @@ int main(void)
         cmocka_unit_test(test_kids_random_vs_model),
         cmocka_unit_test(test_acl_ids_reused),
         cmocka_unit_test(test_acl_snapshot_round_trip),
+        cmocka_unit_test(test_compact_through_reads),
+        cmocka_unit_test(test_stat_block_by_each_mutation),
+        cmocka_unit_test(test_compact_churn_vs_model),
+        cmocka_unit_test(test_compact_snapshot_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -107,7 +107,7 @@ static void print_tree(FILE *f, const tree_t *t, const sessions_t *s)
         zk_stat_t st;
         znode_stat(t, n, &st);
         fputs("{\"node\": ", f);
-        json_str(f, n->path, n->path_len);
+        json_str(f, znode_path(n), n->path_len);
         fputs(", \"data\": ", f);
         json_hex(f, znode_data(n), n->data_len);
         fputs(", \"acl\": [", f);
@@ -127,7 +127,7 @@ static void print_tree(FILE *f, const tree_t *t, const sessions_t *s)
                 "}, \"stored_cversion\": %d, \"stored_owner\": %" PRId64 "}\n",
                 znode_acl(t, n)->index, st.czxid, st.mzxid, st.ctime, st.mtime, st.version,
                 st.cversion, st.aversion, st.ephemeral_owner, st.data_length, st.num_children,
-                st.pzxid, n->cversion, znode_owner(t, n));
+                st.pzxid, znode_cversion(n), znode_owner(t, n));
     }
 }
 
@@ -307,7 +307,7 @@ static void create(writer_t *w, int64_t s, const char *path, const void *data, i
 {
     znode_t *parent = tree_get(&w->t, path, (size_t)tree_parent_len(path, strlen(path)));
     txn_write_create(&w->b, jstr_from_cstr(path), (jstr_t){data, len}, acl, nacl, eph,
-                     parent->cversion + 1);
+                     znode_cversion(parent) + 1);
     commit(w, s, 1, ZOP_CREATE);
 }
 
@@ -349,11 +349,11 @@ static int cmd_write(const char *data_dir, bool gz)
     create(&w, S1, "/app/seq-0000000006", "s", 1, OPEN, 1, false);
     /* A container with a child, and a TTL node. */
     txn_write_create_container(&w.b, JSTR_LIT("/box"), JSTR_LIT("c"), OPEN, 1,
-                               w.t.root->cversion + 1);
+                               znode_cversion(w.t.root) + 1);
     commit(&w, S1, 2, ZOP_CREATE_CONTAINER);
     create(&w, S1, "/box/item", "i", 1, OPEN, 1, false);
     txn_write_create_ttl(&w.b, JSTR_LIT("/ttl"), JSTR_LIT("t"), DIGEST_READ, 2,
-                         w.t.root->cversion + 1, 3600000);
+                         znode_cversion(w.t.root) + 1, 3600000);
     commit(&w, S1, 3, ZOP_CREATE_TTL);
     /* Many children: exercises the HashSet order and its resizing. */
     create(&w, S1, "/many", NULL, -1, OPEN, 1, false);
@@ -374,7 +374,7 @@ static int cmd_write(const char *data_dir, bool gz)
         buf_init(&s2);
         buf_init(&s3);
         txn_write_create(&s1, JSTR_LIT("/m"), JSTR_LIT("x"), OPEN, 1, false,
-                         w.t.root->cversion + 1);
+                         znode_cversion(w.t.root) + 1);
         txn_write_set_data(&s2, JSTR_LIT("/m"), JSTR_LIT("y"), 1);
         txn_write_create(&s3, JSTR_LIT("/m/k"), JSTR_NULL, DIGEST_READ, 2, false, 1);
         jw_int(&w.b, 3);
