@@ -39,6 +39,18 @@ static uint64_t node_hash(const znode_t *n)
     return hash_bytes(znode_path(n), n->path_len);
 }
 
+/* The home slot: the hash's low 32 bits scaled to any capacity (multiply
+ * and shift, no power of two needed). */
+static size_t home_of(uint64_t h, size_t cap)
+{
+    return (size_t)(((uint64_t)(uint32_t)h * cap) >> 32);
+}
+
+static size_t next_slot(size_t i, size_t cap)
+{
+    return i + 1 == cap ? 0 : i + 1;
+}
+
 void nodemap_init(nodemap_t *m)
 {
     memset(m, 0, sizeof(*m));
@@ -56,14 +68,12 @@ static void resize(nodemap_t *m, size_t cap)
     size_t oldcap = m->cap;
     m->slots = big_calloc(cap * sizeof(*m->slots));
     m->cap = cap;
-    size_t mask = cap - 1;
     for (size_t i = 0; i < oldcap; i++) {
         if (!old[i])
             continue;
-        uint64_t h = node_hash(node_of(old[i]));
-        size_t j = h & mask;
+        size_t j = home_of(node_hash(node_of(old[i])), cap);
         while (m->slots[j])
-            j = (j + 1) & mask;
+            j = next_slot(j, cap);
         m->slots[j] = old[i];
     }
     big_free(old, oldcap * sizeof(*old));
@@ -71,14 +81,20 @@ static void resize(nodemap_t *m, size_t cap)
 
 static bool over_load(size_t n, size_t cap)
 {
-    return n * 10 >= cap * 7;
+    return n * 5 >= cap * 4;
+}
+
+/* Growing by half keeps the load between 53% and 80%. */
+static size_t grown(size_t cap)
+{
+    return cap ? cap + cap / 2 : 16;
 }
 
 void nodemap_reserve(nodemap_t *m, size_t n)
 {
     size_t cap = m->cap ? m->cap : 16;
     while (over_load(n, cap))
-        cap *= 2;
+        cap = grown(cap);
     if (cap != m->cap)
         resize(m, cap);
 }
@@ -96,8 +112,7 @@ znode_t *nodemap_get(const nodemap_t *m, const char *path, size_t len)
     if (!m->cap)
         return NULL;
     uint64_t h = hash_bytes(path, len), tag = tag_of(h);
-    size_t mask = m->cap - 1;
-    for (size_t i = h & mask; m->slots[i]; i = (i + 1) & mask)
+    for (size_t i = home_of(h, m->cap); m->slots[i]; i = next_slot(i, m->cap))
         if (matches(m->slots[i], tag, path, len))
             return node_of(m->slots[i]);
     return NULL;
@@ -106,17 +121,16 @@ znode_t *nodemap_get(const nodemap_t *m, const char *path, size_t len)
 void nodemap_prefetch(const nodemap_t *m, const char *path, size_t len)
 {
     if (m->cap)
-        __builtin_prefetch(&m->slots[hash_bytes(path, len) & (m->cap - 1)], 1);
+        __builtin_prefetch(&m->slots[home_of(hash_bytes(path, len), m->cap)], 1);
 }
 
 znode_t *nodemap_put_new(nodemap_t *m, znode_t *n)
 {
     if (over_load(m->used + 1, m->cap))
-        resize(m, m->cap ? m->cap * 2 : 16);
+        resize(m, grown(m->cap));
     uint64_t h = node_hash(n), tag = tag_of(h);
-    size_t mask = m->cap - 1;
-    size_t i = h & mask;
-    for (; m->slots[i]; i = (i + 1) & mask)
+    size_t i = home_of(h, m->cap);
+    for (; m->slots[i]; i = next_slot(i, m->cap))
         if (matches(m->slots[i], tag, znode_path(n), n->path_len))
             return node_of(m->slots[i]);
     m->slots[i] = make_slot(n, h);
@@ -128,16 +142,17 @@ void nodemap_del(nodemap_t *m, const znode_t *n)
 {
     if (!m->cap)
         return;
-    size_t mask = m->cap - 1;
-    size_t i = node_hash(n) & mask;
+    size_t cap = m->cap;
+    size_t i = home_of(node_hash(n), cap);
     while (m->slots[i] && node_of(m->slots[i]) != n)
-        i = (i + 1) & mask;
+        i = next_slot(i, cap);
     if (!m->slots[i])
         return;
     /* Backward shift: move later members of the cluster into the hole when
-     * their home slot is not strictly between the hole and where they sit. */
-    for (size_t j = (i + 1) & mask; m->slots[j]; j = (j + 1) & mask) {
-        size_t home = node_hash(node_of(m->slots[j])) & mask;
+     * their home slot is not strictly between the hole and where they sit
+     * (positions compared around the ring). */
+    for (size_t j = next_slot(i, cap); m->slots[j]; j = next_slot(j, cap)) {
+        size_t home = home_of(node_hash(node_of(m->slots[j])), cap);
         bool stays = (i <= j) ? (i < home && home <= j) : (i < home || home <= j);
         if (stays)
             continue;

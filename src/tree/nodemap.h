@@ -5,7 +5,8 @@
  * so a probe rarely touches a node that is not the one sought. The key is
  * the node's own path (no copy). Deletion shifts the following entries back
  * (no tombstones), so heavy create/delete churn never forces a rebuild.
- * Grows at 70% load. */
+ * Any capacity (the home slot is the hash scaled to it); grows by half at
+ * 80% load, so the table stays 53-80% full. */
 #ifndef CORRAL_NODEMAP_H
 #define CORRAL_NODEMAP_H
 
@@ -17,7 +18,7 @@ struct znode;
 
 typedef struct nodemap {
     uint64_t *slots; /* 0: empty */
-    size_t cap;      /* power of two, or 0 */
+    size_t cap;      /* any size, or 0 */
     size_t used;
 } nodemap_t;
 
