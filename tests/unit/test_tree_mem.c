@@ -122,6 +122,23 @@ static void test_buf_nofork(void **state)
     buf_free(&b);
 }
 
+/* Write t as a snapshot (in memory) and load it into u. */
+static void snapshot_copy(const tree_t *t, tree_t *u)
+{
+    int fd = memfd_create("snap", 0);
+    assert_true(fd >= 0);
+    store_err_t err;
+    assert_int_equal(snapshot_write_fd(fd, t, NULL, 0, NULL, STORE_PLAIN, NULL, &err), 0);
+    off_t len = lseek(fd, 0, SEEK_END);
+    uint8_t *bytes = malloc((size_t)len);
+    assert_int_equal(pread(fd, bytes, (size_t)len, 0), len);
+    close(fd);
+    snapshot_info_t info;
+    assert_int_equal(snapshot_read_mem(bytes, (size_t)len, "mem", true, NULL, u, &info, &err), 0);
+    free(bytes);
+    snapshot_info_free(&info);
+}
+
 static tree_acl_t *open_acl(tree_t *t)
 {
     return &t->open_acl;
@@ -435,19 +452,8 @@ static void test_owners_snapshot_round_trip(void **state)
     char big[200];
     memset(big, 'b', sizeof(big));
     tree_set_data(&t, tree_get(&t, "/p", 2), big, (int32_t)sizeof(big)); /* on the heap */
-    int fd = memfd_create("snap", 0);
-    assert_true(fd >= 0);
-    store_err_t err;
-    assert_int_equal(snapshot_write_fd(fd, &t, NULL, 0, NULL, STORE_PLAIN, NULL, &err), 0);
-    off_t len = lseek(fd, 0, SEEK_END);
-    uint8_t *bytes = malloc((size_t)len);
-    assert_int_equal(pread(fd, bytes, (size_t)len, 0), len);
-    close(fd);
     tree_t u;
-    snapshot_info_t info;
-    assert_int_equal(snapshot_read_mem(bytes, (size_t)len, "mem", true, NULL, &u, &info, &err), 0);
-    free(bytes);
-    snapshot_info_free(&info);
+    snapshot_copy(&t, &u);
     assert_int_equal(u.owners.used, 3);
     assert_int_equal(znode_session_owner(&u, tree_get(&u, "/e", 2)), 0x77);
     assert_true(znode_is_container(&u, tree_get(&u, "/c", 2)));
@@ -687,19 +693,8 @@ static void test_acl_snapshot_round_trip(void **state)
         tree_acl_unref(&t, a);
     }
     tree_add(&t, t.root, "/open", 5, NULL, -1, open_acl(&t), 0, 1, 1);
-    int fd = memfd_create("snap", 0);
-    assert_true(fd >= 0);
-    store_err_t err;
-    assert_int_equal(snapshot_write_fd(fd, &t, NULL, 0, NULL, STORE_PLAIN, NULL, &err), 0);
-    off_t len = lseek(fd, 0, SEEK_END);
-    uint8_t *bytes = malloc((size_t)len);
-    assert_int_equal(pread(fd, bytes, (size_t)len, 0), len);
-    close(fd);
     tree_t u;
-    snapshot_info_t info;
-    assert_int_equal(snapshot_read_mem(bytes, (size_t)len, "mem", true, NULL, &u, &info, &err), 0);
-    free(bytes);
-    snapshot_info_free(&info);
+    snapshot_copy(&t, &u);
     size_t pos = 0;
     uint64_t seen = 0;
     for (const znode_t *x; (x = tree_next_node(&t, &pos));) {
@@ -1148,19 +1143,8 @@ static uint64_t rnd(uint64_t *x)
 /* Snapshot write -> read: every Stat and which nodes are compact survive. */
 static void check_snapshot_round_trip(const tree_t *t)
 {
-    int fd = memfd_create("snap", 0);
-    assert_true(fd >= 0);
-    store_err_t err;
-    assert_int_equal(snapshot_write_fd(fd, t, NULL, 0, NULL, STORE_PLAIN, NULL, &err), 0);
-    off_t len = lseek(fd, 0, SEEK_END);
-    uint8_t *bytes = malloc((size_t)len);
-    assert_int_equal(pread(fd, bytes, (size_t)len, 0), len);
-    close(fd);
     tree_t u;
-    snapshot_info_t info;
-    assert_int_equal(snapshot_read_mem(bytes, (size_t)len, "mem", true, NULL, &u, &info, &err), 0);
-    free(bytes);
-    snapshot_info_free(&info);
+    snapshot_copy(t, &u);
     assert_int_equal(u.node_count, t->node_count);
     size_t pos = 0;
     for (const znode_t *x; (x = tree_next_node(t, &pos));) {
