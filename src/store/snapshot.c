@@ -768,9 +768,6 @@ int snapshot_read_mem(const uint8_t *p, size_t len, const char *name, bool exten
             }
             seen_builtin[b] = true;
         }
-        /* A parent gets its Stat block before its first child. */
-        if (parent)
-            parent = tree_make_full(t, parent);
         prev = tree_load_node(t, parent, tp, tl, data.ptr, data.len, acl, &st, b >= 0);
         if (!prev) {
             if (b >= 0)

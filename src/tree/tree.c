@@ -79,14 +79,9 @@ static owner_entry_t *owner_entry(const tree_t *t, const znode_t *n)
     return u64map_get(&t->owners, (uint64_t)(uintptr_t)n);
 }
 
-static char *path_of(znode_t *n)
-{
-    return n->path;
-}
-
 static uint8_t *inline_data(znode_t *n)
 {
-    return (uint8_t *)path_of(n) + n->path_len + 1;
+    return (uint8_t *)n->path + n->path_len + 1;
 }
 
 static size_t node_bytes(const znode_t *n)
@@ -96,9 +91,8 @@ static size_t node_bytes(const znode_t *n)
 
 /* One slab object holds the node, its path and at least `data_room` bytes
  * of data (tree.h: never less than ZNODE_MIN_ROOM; the 8-byte rounding the
- * slab would waste is room too). The header is zeroed; `full` adds a zeroed
- * Stat block. */
-static znode_t *node_new(tree_t *t, const char *path, size_t len, uint32_t data_room, bool full)
+ * slab would waste is room too). The header is zeroed. */
+static znode_t *node_new(tree_t *t, const char *path, size_t len, uint32_t data_room)
 {
     if (data_room < ZNODE_MIN_ROOM)
         data_room = ZNODE_MIN_ROOM;
@@ -106,13 +100,8 @@ static znode_t *node_new(tree_t *t, const char *path, size_t len, uint32_t data_
     size_t bytes = (head + data_room + 7) & ~(size_t)7;
     znode_t *n = slab_alloc(&t->node_mem, bytes);
     memset(n, 0, offsetof(znode_t, path));
-    if (full) {
-        n->ext = slab_alloc(&t->node_mem, sizeof(znode_ext_t));
-        memset(n->ext, 0, sizeof(znode_ext_t));
-    }
-    char *p = path_of(n);
-    memcpy(p, path, len);
-    p[len] = '\0';
+    memcpy(n->path, path, len);
+    n->path[len] = '\0';
     n->path_len = (uint32_t)len;
     n->inline_cap = (uint32_t)(bytes - head); /* <= ZNODE_ROOM_MAX + 7: fits 29 bits */
     const char *slash = len ? memrchr(path, '/', len) : NULL;
@@ -134,7 +123,7 @@ static void node_free(tree_t *t, znode_t *n)
     slab_free(&t->node_mem, n, node_bytes(n));
 }
 
-static void eph_add(tree_t *t, znode_t *n, int64_t sid)
+static void eph_add(tree_t *t, znode_t *n, owner_entry_t *e, int64_t sid)
 {
     eph_list_t *l = u64map_get(&t->ephemerals, (uint64_t)sid);
     if (!l) {
@@ -145,15 +134,15 @@ static void eph_add(tree_t *t, znode_t *n, int64_t sid)
         l->cap = l->cap ? l->cap * 2 : 4;
         l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
     }
-    owner_entry(t, n)->slot_in_owner = l->n;
+    e->slot_in_owner = l->n;
     l->v[l->n++] = n;
     t->ephemeral_count++;
 }
 
-static void eph_remove(tree_t *t, znode_t *n, int64_t sid)
+static void eph_remove(tree_t *t, znode_t *n, const owner_entry_t *e, int64_t sid)
 {
     eph_list_t *l = u64map_get(&t->ephemerals, (uint64_t)sid);
-    uint32_t slot = owner_entry(t, n)->slot_in_owner;
+    uint32_t slot = e->slot_in_owner;
     if (!l || slot >= l->n || l->v[slot] != n)
         return;
     znode_t *last = l->v[--l->n];
@@ -167,11 +156,10 @@ static void eph_remove(tree_t *t, znode_t *n, int64_t sid)
     }
 }
 
-/* `parent` must have its Stat block (a node with children always has). */
+/* A node with children always has its Stat block: parent gets it here. */
 static void link_child(tree_t *t, znode_t *parent, znode_t *n)
 {
-    if (!parent->ext)
-        abort();
+    tree_make_full(t, parent);
     znode_kids_t *k = parent->has_kids ? kids_of(t, parent) : NULL;
     if (!k || k->n == k->cap) {
         uint32_t cap = k ? k->cap * 2 : 4;
@@ -202,9 +190,9 @@ static void unlink_child(tree_t *t, znode_t *parent, znode_t *n)
     }
 }
 
-static znode_t *builtin(tree_t *t, znode_t *parent, const char *path, bool full)
+static znode_t *builtin(tree_t *t, znode_t *parent, const char *path)
 {
-    znode_t *n = node_new(t, path, strlen(path), 0, full);
+    znode_t *n = node_new(t, path, strlen(path), 0);
     n->acl_id = t->open_acl.id;
     n->data_len = 0;
     nodemap_put_new(&t->nodes, n);
@@ -234,15 +222,14 @@ void tree_init(tree_t *t, bool extended_types)
     t->open_acl.index = -1;
     t->open_acl.refs = 1;         /* never freed through unref */
     acl_id_take(t, &t->open_acl); /* id 0 */
-    /* "/" and "/zookeeper" have children, /zookeeper/config an aversion. */
-    t->root = builtin(t, NULL, "/", true);
-    znode_t *zk = builtin(t, t->root, "/zookeeper", true);
-    builtin(t, zk, "/zookeeper/quota", false);
-    znode_t *cfg = builtin(t, zk, "/zookeeper/config", true);
+    t->root = builtin(t, NULL, "/");
+    znode_t *zk = builtin(t, t->root, "/zookeeper");
+    builtin(t, zk, "/zookeeper/quota");
+    znode_t *cfg = builtin(t, zk, "/zookeeper/config");
     /* /zookeeper/config is world:READ, installed with aversion -1 (§6.1). */
     zk_acl_ref_t read = {ZK_PERM_READ, JSTR_LIT("world"), JSTR_LIT("anyone")};
     cfg->acl_id = tree_acl_intern(t, &read, 1)->id;
-    znode_full(cfg)->aversion = -1;
+    znode_full(tree_make_full(t, cfg))->aversion = -1;
 }
 
 void tree_free(tree_t *t)
@@ -348,6 +335,22 @@ int64_t znode_owner(const tree_t *t, const znode_t *n)
     return n->has_owner ? owner_entry(t, n)->owner : 0;
 }
 
+/* What a stored owner value means (§6.3), without looking it up again. */
+static bool owner_is_ttl(const tree_t *t, int64_t o)
+{
+    return t->extended_types && o != ZK_CONTAINER_OWNER && ((uint64_t)o >> 56) == 0xFF &&
+           (((uint64_t)o >> 40) & 0xFFFF) == 0;
+}
+
+static int64_t owner_session(const tree_t *t, int64_t o)
+{
+    if (o == 0 || o == ZK_CONTAINER_OWNER)
+        return 0;
+    if (t->extended_types && ((uint64_t)o >> 56) == 0xFF)
+        return 0;
+    return o;
+}
+
 bool znode_is_container(const tree_t *t, const znode_t *n)
 {
     return znode_owner(t, n) == ZK_CONTAINER_OWNER;
@@ -355,9 +358,7 @@ bool znode_is_container(const tree_t *t, const znode_t *n)
 
 bool znode_is_ttl(const tree_t *t, const znode_t *n)
 {
-    int64_t o = znode_owner(t, n);
-    return t->extended_types && o != ZK_CONTAINER_OWNER && ((uint64_t)o >> 56) == 0xFF &&
-           (((uint64_t)o >> 40) & 0xFFFF) == 0;
+    return owner_is_ttl(t, znode_owner(t, n));
 }
 
 int64_t znode_ttl_ms(const tree_t *t, const znode_t *n)
@@ -367,28 +368,15 @@ int64_t znode_ttl_ms(const tree_t *t, const znode_t *n)
 
 int64_t znode_session_owner(const tree_t *t, const znode_t *n)
 {
-    int64_t o = znode_owner(t, n);
-    if (o == 0 || o == ZK_CONTAINER_OWNER)
-        return 0;
-    if (t->extended_types && ((uint64_t)o >> 56) == 0xFF)
-        return 0;
-    return o;
+    return owner_session(t, znode_owner(t, n));
 }
 
 znode_t *tree_add(tree_t *t, znode_t *parent, const char *path, size_t len, const void *data,
                   int32_t data_len, tree_acl_t *acl, int64_t ephemeral_owner, int64_t zxid,
                   int64_t time_ms)
 {
-    return tree_add_ex(t, parent, path, len, data, data_len, acl, ephemeral_owner, zxid, time_ms,
-                       false);
-}
-
-znode_t *tree_add_ex(tree_t *t, znode_t *parent, const char *path, size_t len, const void *data,
-                     int32_t data_len, tree_acl_t *acl, int64_t ephemeral_owner, int64_t zxid,
-                     int64_t time_ms, bool full)
-{
     bool fits = data_len <= (int32_t)ZNODE_ROOM_MAX;
-    znode_t *n = node_new(t, path, len, data_len > 0 && fits ? (uint32_t)data_len : 0, full);
+    znode_t *n = node_new(t, path, len, data_len > 0 && fits ? (uint32_t)data_len : 0);
     if (nodemap_put_new(&t->nodes, n)) {
         slab_free(&t->node_mem, n, node_bytes(n));
         return NULL;
@@ -405,13 +393,9 @@ znode_t *tree_add_ex(tree_t *t, znode_t *parent, const char *path, size_t len, c
     n->data_len = data_len;
     n->czxid = zxid;
     n->ctime = time_ms;
-    if (full) {
-        znode_ext_t *f = znode_full(n);
-        f->mzxid = f->pzxid = zxid;
-        f->mtime = time_ms;
-    }
+    owner_entry_t *e = NULL;
     if (ephemeral_owner != 0) {
-        owner_entry_t *e = slab_alloc(&t->node_mem, sizeof(*e));
+        e = slab_alloc(&t->node_mem, sizeof(*e));
         e->owner = ephemeral_owner;
         e->slot_in_owner = 0;
         u64map_put(&t->owners, (uint64_t)(uintptr_t)n, e);
@@ -419,38 +403,40 @@ znode_t *tree_add_ex(tree_t *t, znode_t *parent, const char *path, size_t len, c
     }
     n->acl_id = acl->id;
     tree_acl_ref(acl);
-    link_child(t, tree_make_full(t, parent), n);
+    link_child(t, parent, n);
     t->node_count++;
     t->data_bytes += len + (size_t)(data_len > 0 ? data_len : 0);
-    int64_t sid = znode_session_owner(t, n);
+    int64_t sid = owner_session(t, ephemeral_owner);
     if (sid)
-        eph_add(t, n, sid);
-    else if (znode_is_container(t, n))
-        strmap_put(&t->containers, path_of(n), n->path_len, n);
-    else if (znode_is_ttl(t, n))
-        strmap_put(&t->ttls, path_of(n), n->path_len, n);
+        eph_add(t, n, e, sid);
+    else if (ephemeral_owner == ZK_CONTAINER_OWNER)
+        strmap_put(&t->containers, n->path, n->path_len, n);
+    else if (owner_is_ttl(t, ephemeral_owner))
+        strmap_put(&t->ttls, n->path, n->path_len, n);
     quota_on_add(t, n);
     return n;
 }
 
-void tree_remove(tree_t *t, znode_t *n)
+znode_t *tree_remove(tree_t *t, znode_t *n)
 {
     quota_on_remove(t, n);
     znode_t *p = tree_parent(t, n);
     if (p)
         unlink_child(t, p, n);
-    int64_t sid = znode_session_owner(t, n);
+    const owner_entry_t *e = n->has_owner ? owner_entry(t, n) : NULL;
+    int64_t o = e ? e->owner : 0, sid = owner_session(t, o);
     if (sid)
-        eph_remove(t, n, sid);
-    else if (znode_is_container(t, n))
-        strmap_del(&t->containers, znode_path(n), n->path_len);
-    else if (znode_is_ttl(t, n))
-        strmap_del(&t->ttls, znode_path(n), n->path_len);
+        eph_remove(t, n, e, sid);
+    else if (o == ZK_CONTAINER_OWNER)
+        strmap_del(&t->containers, n->path, n->path_len);
+    else if (owner_is_ttl(t, o))
+        strmap_del(&t->ttls, n->path, n->path_len);
     nodemap_del(&t->nodes, n);
     t->node_count--;
     t->data_bytes -= n->path_len + (size_t)(n->data_len > 0 ? n->data_len : 0);
     tree_acl_unref(t, znode_acl(t, n));
     node_free(t, n);
+    return p;
 }
 
 void tree_set_data(tree_t *t, znode_t *n, const void *data, int32_t data_len)

@@ -244,17 +244,12 @@ void tree_acl_unref(tree_t *t, tree_acl_t *a);
 znode_t *tree_add(tree_t *t, znode_t *parent, const char *path, size_t len, const void *data,
                   int32_t data_len, tree_acl_t *acl, int64_t ephemeral_owner, int64_t zxid,
                   int64_t time_ms);
-/* tree_add, but the new node has its Stat block when `full` (a loader
- * about to store Stat fields that are not pristine). */
-znode_t *tree_add_ex(tree_t *t, znode_t *parent, const char *path, size_t len, const void *data,
-                     int32_t data_len, tree_acl_t *acl, int64_t ephemeral_owner, int64_t zxid,
-                     int64_t time_ms, bool full);
 /* Give a pristine node its Stat block (holding the implied values), ready
  * for its Stat fields to change; a no-op on a node that has one. Returns n
  * (nodes never move). */
 znode_t *tree_make_full(tree_t *t, znode_t *n);
-/* Remove a childless node. */
-void tree_remove(tree_t *t, znode_t *n);
+/* Remove a childless node; returns its parent (NULL for the root). */
+znode_t *tree_remove(tree_t *t, znode_t *n);
 void tree_set_data(tree_t *t, znode_t *n, const void *data, int32_t data_len);
 /* Replace data without quota bookkeeping (quota stats nodes themselves). */
 void tree_set_data_raw(tree_t *t, znode_t *n, const void *data, int32_t data_len);

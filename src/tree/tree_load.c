@@ -39,20 +39,7 @@ znode_t *tree_load_node(tree_t *t, znode_t *parent, const char *path, size_t len
             tree_set_acl(t, n, acl);
         return assign(t, n, st);
     }
-    n = tree_add_ex(t, parent, path, len, data, data_len, acl, st->ephemeral_owner, st->czxid,
-                    st->ctime, !stored_pristine(st));
+    n = tree_add(t, parent, path, len, data, data_len, acl, st->ephemeral_owner, st->czxid,
+                 st->ctime);
     return n ? assign(t, n, st) : NULL;
-}
-
-void znode_stored_get(const tree_t *t, const znode_t *n, znode_stored_t *st)
-{
-    st->czxid = n->czxid;
-    st->mzxid = znode_mzxid(n);
-    st->ctime = n->ctime;
-    st->mtime = znode_mtime(n);
-    st->version = znode_version(n);
-    st->cversion = znode_cversion(n);
-    st->aversion = znode_aversion(n);
-    st->ephemeral_owner = znode_owner(t, n);
-    st->pzxid = znode_pzxid(n);
 }

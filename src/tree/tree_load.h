@@ -33,7 +33,4 @@ znode_t *tree_load_node(tree_t *t, znode_t *parent, const char *path, size_t len
                         int32_t data_len, tree_acl_t *acl, const znode_stored_t *st,
                         bool overwrite);
 
-/* The stored fields of a node. */
-void znode_stored_get(const tree_t *t, const znode_t *n, znode_stored_t *st);
-
 #endif

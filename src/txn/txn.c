@@ -129,6 +129,26 @@ static int32_t read_acls(jute_reader_t *r, zk_acl_ref_t **out)
     return r->err ? 0 : n;
 }
 
+/* A create's effect on its parent: cversion to the txn's (-1: one more),
+ * with pzxid, unless the parent's is already as high. */
+static void raise_cversion(tree_t *t, znode_t *parent, int32_t cversion, int64_t zxid)
+{
+    if (cversion == -1)
+        cversion = zk_version_next(znode_cversion(parent));
+    if (cversion > znode_cversion(parent)) {
+        znode_ext_t *pf = znode_full(tree_make_full(t, parent));
+        pf->cversion = cversion;
+        pf->pzxid = zxid;
+    }
+}
+
+/* A delete's effect on its parent: pzxid up to the txn's. */
+static void raise_pzxid(tree_t *t, znode_t *parent, int64_t zxid)
+{
+    if (parent && zxid > znode_pzxid(parent))
+        znode_full(tree_make_full(t, parent))->pzxid = zxid;
+}
+
 /* Create of any kind. `kind` is the txn type (1, 15, 19, 21). */
 static bool apply_create(tree_t *t, watch_mgr_t *wm, const txn_header_t *h, int32_t kind,
                          jute_reader_t *r, txn_op_result_t *res)
@@ -159,15 +179,8 @@ static bool apply_create(tree_t *t, watch_mgr_t *wm, const txn_header_t *h, int3
          * here, but still raises the parent's cversion and pzxid to the
          * txn's (ZOOKEEPER-1269), which the snapshot may predate. */
         res->err = parent ? ZNODEEXISTS : ZNONODE;
-        if (parent) {
-            if (parent_cversion == -1)
-                parent_cversion = zk_version_next(znode_cversion(parent));
-            if (parent_cversion > znode_cversion(parent)) {
-                znode_ext_t *pf = znode_full(tree_make_full(t, parent));
-                pf->cversion = parent_cversion;
-                pf->pzxid = h->zxid;
-            }
-        }
+        if (parent)
+            raise_cversion(t, parent, parent_cversion, h->zxid);
         free(acl);
         return true;
     }
@@ -180,19 +193,10 @@ static bool apply_create(tree_t *t, watch_mgr_t *wm, const txn_header_t *h, int3
         owner = ZK_TTL_MASK | (ttl & ZK_TTL_MAX);
     tree_acl_t *a = tree_acl_intern(t, acl, nacl);
     free(acl);
-    /* Its Stat block before its child is linked and its cversion/pzxid
-     * change. */
-    parent = tree_make_full(t, parent);
     znode_t *n = tree_add(t, parent, path.ptr, (size_t)path.len, data.ptr, data.len, a, owner,
                           h->zxid, h->time_ms);
     tree_acl_unref(t, a);
-    znode_ext_t *pf = znode_full(parent);
-    if (parent_cversion == -1)
-        parent_cversion = zk_version_next(pf->cversion);
-    if (parent_cversion > pf->cversion) {
-        pf->cversion = parent_cversion;
-        pf->pzxid = h->zxid;
-    }
+    raise_cversion(t, parent, parent_cversion, h->zxid);
     znode_stat(t, n, &res->stat);
     watch_fired_t f = {0};
     fire(wm, WT_DATA, znode_path(n), n->path_len, ZEV_CREATED, znode_acl(t, n), &f);
@@ -210,22 +214,18 @@ static void raise_parent_pzxid(tree_t *t, jstr_t path, int64_t zxid)
     if (path.len <= 0)
         return; /* null or empty: no parent to raise */
     int32_t plen = tree_parent_len(path.ptr, (size_t)path.len);
-    znode_t *parent = plen > 0 ? tree_get(t, path.ptr, (size_t)plen) : NULL;
-    if (parent && zxid > znode_pzxid(parent))
-        znode_full(tree_make_full(t, parent))->pzxid = zxid;
+    raise_pzxid(t, plen > 0 ? tree_get(t, path.ptr, (size_t)plen) : NULL, zxid);
 }
 
 /* Delete one node (and fire its events); the node must have no children. */
 static void delete_node(tree_t *t, watch_mgr_t *wm, znode_t *n, int64_t zxid)
 {
-    znode_t *parent = tree_parent(t, n); /* full: it has a child */
-    if (parent && zxid > znode_pzxid(parent))
-        znode_full(parent)->pzxid = zxid;
     char *path = xstrndup(znode_path(n), n->path_len);
     size_t len = n->path_len;
     tree_acl_t *acl = znode_acl(t, n);
     tree_acl_ref(acl); /* outlives the node until its events are out */
-    tree_remove(t, n);
+    znode_t *parent = tree_remove(t, n);
+    raise_pzxid(t, parent, zxid);
     watch_fired_t f = {0};
     fire(wm, WT_DATA, path, len, ZEV_DELETED, acl, &f);
     fire(wm, WT_CHILD, path, len, ZEV_DELETED, acl, &f);

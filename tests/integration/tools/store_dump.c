@@ -307,7 +307,7 @@ static void create(writer_t *w, int64_t s, const char *path, const void *data, i
 {
     znode_t *parent = tree_get(&w->t, path, (size_t)tree_parent_len(path, strlen(path)));
     txn_write_create(&w->b, jstr_from_cstr(path), (jstr_t){data, len}, acl, nacl, eph,
-                     znode_cversion(parent) + 1);
+                     zk_version_next(znode_cversion(parent)));
     commit(w, s, 1, ZOP_CREATE);
 }
 
@@ -349,11 +349,11 @@ static int cmd_write(const char *data_dir, bool gz)
     create(&w, S1, "/app/seq-0000000006", "s", 1, OPEN, 1, false);
     /* A container with a child, and a TTL node. */
     txn_write_create_container(&w.b, JSTR_LIT("/box"), JSTR_LIT("c"), OPEN, 1,
-                               znode_cversion(w.t.root) + 1);
+                               zk_version_next(znode_cversion(w.t.root)));
     commit(&w, S1, 2, ZOP_CREATE_CONTAINER);
     create(&w, S1, "/box/item", "i", 1, OPEN, 1, false);
     txn_write_create_ttl(&w.b, JSTR_LIT("/ttl"), JSTR_LIT("t"), DIGEST_READ, 2,
-                         znode_cversion(w.t.root) + 1, 3600000);
+                         zk_version_next(znode_cversion(w.t.root)), 3600000);
     commit(&w, S1, 3, ZOP_CREATE_TTL);
     /* Many children: exercises the HashSet order and its resizing. */
     create(&w, S1, "/many", NULL, -1, OPEN, 1, false);
@@ -374,7 +374,7 @@ static int cmd_write(const char *data_dir, bool gz)
         buf_init(&s2);
         buf_init(&s3);
         txn_write_create(&s1, JSTR_LIT("/m"), JSTR_LIT("x"), OPEN, 1, false,
-                         znode_cversion(w.t.root) + 1);
+                         zk_version_next(znode_cversion(w.t.root)));
         txn_write_set_data(&s2, JSTR_LIT("/m"), JSTR_LIT("y"), 1);
         txn_write_create(&s3, JSTR_LIT("/m/k"), JSTR_NULL, DIGEST_READ, 2, false, 1);
         jw_int(&w.b, 3);
