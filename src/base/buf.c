@@ -74,8 +74,7 @@ void buf_free(buf_t *b)
 /* Mapped storage grows by moving to a new mapping (whole pages). */
 static void *nofork_grow(buf_t *b, size_t cap)
 {
-    uint8_t *p = vm_map(cap, 0);
-    vm_no_fork(p, cap);
+    uint8_t *p = vm_map_nofork(cap);
     if (b->len)
         memcpy(p, b->data, b->len);
     vm_unmap(b->data, b->cap);

@@ -40,9 +40,16 @@ void vm_unmap(void *p, size_t bytes)
         munmap(p, bytes);
 }
 
-void vm_no_fork(void *p, size_t bytes)
+void *vm_map_nofork(size_t bytes)
 {
+    void *p = vm_map(bytes, 0);
     (void)madvise(p, bytes, MADV_DONTFORK);
+    return p;
+}
+
+void vm_release(void *p, size_t bytes)
+{
+    (void)madvise(p, bytes, MADV_DONTNEED);
 }
 
 void vm_huge_pages(void *p, size_t bytes)

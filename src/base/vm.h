@@ -12,8 +12,11 @@
 void *vm_map(size_t bytes, size_t align);
 void vm_unmap(void *p, size_t bytes);
 size_t vm_page_round(size_t n);
-/* Leave the range out of fork()ed children (they must never touch it). */
-void vm_no_fork(void *p, size_t bytes);
+/* vm_map, page-aligned, left out of fork()ed children (they must never
+ * touch it). */
+void *vm_map_nofork(size_t bytes);
+/* Give the pages back; the range stays mapped and reads as zeros. */
+void vm_release(void *p, size_t bytes);
 /* Ask for transparent huge pages (needs 2 MiB alignment to take effect). */
 void vm_huge_pages(void *p, size_t bytes);
 

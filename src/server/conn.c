@@ -8,7 +8,8 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
+
+#include "base/vm.h"
 
 static void on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *b);
 static void process_input(conn_t *c);
@@ -71,7 +72,7 @@ static void in_release(conn_t *c)
         if (!s->in_pool)
             s->in_pool = xmalloc(CONN_IN_POOL * sizeof(*s->in_pool));
         if (c->in_high > CONN_IN_KEEP)
-            (void)madvise(c->in.data + CONN_IN_KEEP, CONN_IN_BYTES - CONN_IN_KEEP, MADV_DONTNEED);
+            vm_release(c->in.data + CONN_IN_KEEP, CONN_IN_BYTES - CONN_IN_KEEP);
         s->in_pool[s->nin_pool++] = c->in.data;
         buf_init_nofork(&c->in);
         return;
@@ -81,10 +82,8 @@ static void in_release(conn_t *c)
 
 void conn_pool_free(server_t *s)
 {
-    for (size_t i = 0; i < s->nin_pool; i++) {
-        buf_t b = {s->in_pool[i], 0, CONN_IN_BYTES, true};
-        buf_free(&b);
-    }
+    for (size_t i = 0; i < s->nin_pool; i++)
+        vm_unmap(s->in_pool[i], CONN_IN_BYTES);
     free(s->in_pool);
     s->in_pool = NULL;
     s->nin_pool = 0;

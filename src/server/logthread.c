@@ -30,7 +30,7 @@ static void *run(void *arg)
         buf_t tmp = batch;
         batch = lt->staged;
         lt->staged = tmp;
-        lt->staged.len = 0;
+        buf_reset(&lt->staged);
         int64_t first = lt->staged_first, last = lt->staged_last;
         size_t count = lt->staged_count;
         bool roll = lt->roll_requested;

@@ -10,13 +10,6 @@
 #define NF_POOL_CHUNK (64u << 10)
 #define NF_BUF_MIN (4u << 10)
 
-static void *nf_map(size_t bytes)
-{
-    void *p = vm_map(bytes, 0);
-    vm_no_fork(p, bytes);
-    return p;
-}
-
 void nf_pool_init(nf_pool_t *p, size_t obj_size)
 {
     memset(p, 0, sizeof(*p));
@@ -31,7 +24,7 @@ void *nf_pool_get(nf_pool_t *p)
 {
     if (!p->free_list) {
         size_t bytes = p->obj_size > NF_POOL_CHUNK ? vm_page_round(p->obj_size) : NF_POOL_CHUNK;
-        uint8_t *chunk = nf_map(bytes);
+        uint8_t *chunk = vm_map_nofork(bytes);
         if (p->nchunks == p->chunks_cap) {
             p->chunks_cap = p->chunks_cap ? p->chunks_cap * 2 : 16;
             p->chunks = xrealloc(p->chunks, p->chunks_cap * sizeof(*p->chunks));
