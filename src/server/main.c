@@ -15,7 +15,10 @@ static void usage(void)
     fprintf(stderr,
             "usage: corrald [-Dname=value ...] [zoo.cfg]\n"
             "  With no zoo.cfg: standalone on 127.0.0.1:2181, tickTime 2000, data in ./data.\n"
-            "  Data is kept in memory only in this version (no transaction log yet).\n");
+            "  Writes go to a transaction log and snapshots in the data directory, in\n"
+            "  ZooKeeper's formats (version-2/log.*, version-2/snapshot.*).\n"
+            "       corrald purge <dataDir> [<dataLogDir>] -n <count>\n"
+            "  Deletes old snapshots and logs, keeping the newest <count> (as zkCleanup.sh).\n");
 }
 
 /* corrald purge <dataDir> [<dataLogDir>] -n <count>, as zkCleanup.sh. */
