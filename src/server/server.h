@@ -193,6 +193,7 @@ struct server {
     int64_t txns_since_snapshot, bytes_since_snapshot;
     pid_t snap_pid;
     int64_t snap_zxid, snap_started_ms;
+    int64_t snap_rest_until_ms; /* no new snapshot writer before (uv_hrtime ms) */
     uv_signal_t sig_chld;
     uv_timer_t purge_timer;
     uv_idle_t apply_idle;  /* applies durable txns a slice per loop turn */
