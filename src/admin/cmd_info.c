@@ -12,6 +12,7 @@
 #include "admin/commands.h"
 #include "admin/json.h"
 #include "server/server.h"
+#include "server/snapshots.h"
 #include "store/store.h"
 
 /* Split "k=v\n" lines of `text` (from `start` on) and call fn for each. */
@@ -219,8 +220,8 @@ void cmd_last_snapshot(admin_call_t *c, cJSON *r)
     if (s->dirs.snap_dir[0] &&
         store_list(s->dirs.snap_dir, STORE_SNAPSHOT, false, &list, &err) == 0) {
         for (size_t i = 0; i < list.n; i++) {
-            if (s->snap_pid > 0 && list.v[i].zxid == s->snap_zxid)
-                continue; /* still being written by the snapshot child */
+            if (snapshots_running(s) && list.v[i].zxid == s->snap_zxid)
+                continue; /* still being written */
             char path[STORE_PATH_MAX + 80];
             struct stat st;
             snprintf(path, sizeof path, "%s/%s", s->dirs.snap_dir, list.v[i].name);

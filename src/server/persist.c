@@ -1,5 +1,5 @@
 /* persist: recovery, the log thread's backend (src/store's txn log), the
- * snapshot policy with forked snapshot writers, and autopurge. */
+ * apply slices, and autopurge. Snapshots are snapshots.c's. */
 #include "server/persist.h"
 
 #include <dirent.h>
@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "server/server.h"
+#include "server/snapshots.h"
 #include "store/recover.h"
 #include "tree/digest.h"
 #include "tree/quota.h"
@@ -69,121 +70,6 @@ static void kill_dead_sessions(server_t *s)
         txn_kill_session(&s->tree, dead[i], s->last_zxid);
     }
     free(dead);
-}
-
-/* ---- snapshots ------------------------------------------------------------- */
-
-static snap_session_t *session_list(server_t *s, size_t *n)
-{
-    size_t pos = 0, i = 0;
-    uint64_t id;
-    void *v;
-    snap_session_t *out = xmalloc((s->sessions.by_id.used + 1) * sizeof(*out));
-    while (u64map_next(&s->sessions.by_id, &pos, &id, &v)) {
-        const session_t *sess = v;
-        out[i++] = (snap_session_t){sess->id, sess->timeout_ms};
-    }
-    *n = i;
-    return out;
-}
-
-static store_compression_t compression(const server_t *s)
-{
-    const char *m = s->cfg.snapshot_compression_method;
-    return m && !strcmp(m, "gz") ? STORE_GZ : STORE_PLAIN;
-}
-
-/* Write snapshot.<last_zxid> in this process (start-up) or in a child. */
-static int write_snapshot(server_t *s, char *path, size_t path_cap, store_err_t *err)
-{
-    size_t n;
-    snap_session_t *sessions = session_list(s, &n);
-    snap_digest_t d = {true, s->last_zxid, TREE_DIGEST_VERSION, (int64_t)tree_digest(&s->tree)};
-    snap_write_opts_t opts = {compression(s), true};
-    int rc = snapshot_write(s->dirs.snap_dir, s->last_zxid, &s->tree, sessions, n, &d, &opts, path,
-                            path_cap, err);
-    free(sessions);
-    return rc;
-}
-
-/* A forked writer makes the loop take a copy-on-write fault on the first
- * write to each page of the tree, which on a big tree under random writes is
- * most of the loop's time while the writer lives (a 1M-znode tree here: 65%
- * of the loop in page faults, setData 369k/s -> 42k/s). So a writer may run
- * at most a third of the time: after one that took T ms the next waits 2T ms.
- * Writers under SNAPSHOT_REST_MIN_MS (trees below ~50k znodes here) cost
- * mostly fork, file creation and fsync, not faults, and do not rest. On big
- * trees the log between snapshots grows instead (replayed at start, ~1.3M
- * txns/s here). ZooKeeper likewise skips snapshots while one still runs. */
-#define SNAPSHOT_REST_FACTOR 2
-#define SNAPSHOT_REST_MIN_MS 100
-
-static int64_t clock_ms(void)
-{
-    return (int64_t)(uv_hrtime() / 1000000u);
-}
-
-static void start_snapshot(server_t *s)
-{
-    if (s->snap_pid > 0)
-        return; /* one at a time; the next one is due later */
-    if (clock_ms() < s->snap_rest_until_ms)
-        return; /* the last writer's rest period; retried at the next apply */
-    s->txns_since_snapshot = 0;
-    s->bytes_since_snapshot = 0;
-    store_roll_policy_reset(&s->roll, (uint64_t)random());
-    /* The log moves to a new file so that files before the snapshot can be
-     * purged later. */
-    logthread_request_roll(&s->log_thread);
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
-        log_error(&s->log, "cannot fork the snapshot writer: %s", strerror(errno));
-        return;
-    }
-    if (pid == 0) {
-        /* Child: a frozen copy-on-write image of the tree at last_zxid.
-         * Connections, pending txns and the log's buffers are no-fork
-         * memory (nofork.h): not mapped here, never to be touched. */
-        char path[STORE_PATH_MAX];
-        store_err_t err;
-        if (write_snapshot(s, path, sizeof(path), &err) != 0) {
-            log_error(&s->log, "snapshot 0x%llx failed: %s", (unsigned long long)s->last_zxid,
-                      err.msg);
-            _exit(1);
-        }
-        _exit(0);
-    }
-    s->snap_pid = pid;
-    s->snap_zxid = s->last_zxid;
-    s->snap_started_ms = clock_ms();
-}
-
-static void on_sigchld(uv_signal_t *sig, int signum)
-{
-    server_t *s = sig->data;
-    (void)signum;
-    int status;
-    if (s->snap_pid <= 0 || waitpid(s->snap_pid, &status, WNOHANG) != s->snap_pid)
-        return;
-    s->snap_pid = 0;
-    int64_t now = clock_ms(), took = now - s->snap_started_ms;
-    s->snap_rest_until_ms = took >= SNAPSHOT_REST_MIN_MS ? now + SNAPSHOT_REST_FACTOR * took : 0;
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-        log_info(&s->log, "snapshot 0x%llx written in %lld ms", (unsigned long long)s->snap_zxid,
-                 (long long)took);
-    else
-        log_error(&s->log,
-                  "snapshot 0x%llx failed (writer exit status %d); the log still has "
-                  "every txn",
-                  (unsigned long long)s->snap_zxid, status);
-}
-
-void persist_after_apply(server_t *s, int64_t applied)
-{
-    s->txns_since_snapshot += applied;
-    if (store_roll_due(&s->roll, s->txns_since_snapshot, s->bytes_since_snapshot))
-        start_snapshot(s);
 }
 
 /* ---- the log --------------------------------------------------------------- */
@@ -246,7 +132,7 @@ static void apply_slice(server_t *s)
     int64_t before = s->last_zxid;
     server_apply_durable(s, slice_end);
     if (s->last_zxid > before)
-        persist_after_apply(s, s->last_zxid - before);
+        snapshots_after_apply(s, s->last_zxid - before);
     if (s->last_zxid >= s->durable_zxid || !s->uncommitted_head)
         uv_idle_stop(&s->apply_idle);
     else
@@ -405,8 +291,7 @@ int persist_open(server_t *s, char *err, size_t errlen)
     if (need_snapshot) {
         /* A fresh data dir gets snapshot.<zxid> first, as in ZooKeeper: logs
          * without a snapshot are refused at the next start. */
-        char path[STORE_PATH_MAX];
-        if (write_snapshot(s, path, sizeof(path), &e) != 0) {
+        if (snapshots_write_now(s, &e) != 0) {
             snprintf(err, errlen, "cannot write the initial snapshot: %s", e.msg);
             return -1;
         }
@@ -426,9 +311,7 @@ int persist_open(server_t *s, char *err, size_t errlen)
     uv_idle_init(s->loop, &s->apply_idle);
     s->apply_idle.data = s;
     s->apply_slice = APPLY_SLICE_TXNS;
-    uv_signal_init(s->loop, &s->sig_chld);
-    s->sig_chld.data = s;
-    uv_signal_start(&s->sig_chld, on_sigchld, SIGCHLD);
+    snapshots_init(s);
     int64_t hours = purge_interval_hours(s);
     uv_timer_init(s->loop, &s->purge_timer);
     s->purge_timer.data = s;
@@ -436,7 +319,7 @@ int persist_open(server_t *s, char *err, size_t errlen)
         uv_timer_start(&s->purge_timer, on_purge, (uint64_t)hours * 3600 * 1000,
                        (uint64_t)hours * 3600 * 1000);
     if (replayed > 0)
-        persist_after_apply(s, (int64_t)replayed);
+        snapshots_after_apply(s, (int64_t)replayed);
     return 0;
 }
 
@@ -449,9 +332,5 @@ void persist_close(server_t *s)
         buf_free(&s->log_enc);
         s->log_open = false;
     }
-    if (s->snap_pid > 0) {
-        int status;
-        waitpid(s->snap_pid, &status, 0);
-        s->snap_pid = 0;
-    }
+    snapshots_close(s);
 }

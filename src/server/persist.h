@@ -1,7 +1,7 @@
 /* persist: corrald's durability — recovery from the data directory at
  * start, the ZooKeeper-format txn log written by the log thread (a write is
- * answered only once its batch is fsync'ed), snapshots taken by a forked
- * child (a copy-on-write image: clients are not stalled), and autopurge. */
+ * answered only once its batch is fsync'ed), and autopurge; snapshots are
+ * snapshots.h's. */
 #ifndef CORRAL_PERSIST_H
 #define CORRAL_PERSIST_H
 
@@ -23,9 +23,7 @@ void persist_append(struct server *s, const struct pending_txn *t);
  * replies and watch events leave in this turn's writes, together with the
  * replies already queued. */
 void persist_apply_ready(struct server *s);
-/* After txns were applied: take a snapshot when snapCount says so. */
-void persist_after_apply(struct server *s, int64_t applied);
-/* Flush and stop the log thread, wait for a running snapshot. */
+/* Flush and stop the log thread, end a running snapshot (snapshots.h). */
 void persist_close(struct server *s);
 
 #endif

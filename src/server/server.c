@@ -55,7 +55,6 @@ void server_stop(server_t *s, int exit_code)
     uv_signal_stop(&s->sig_hup);
     uv_prepare_stop(&s->flush_prepare);
     persist_close(s);
-    uv_signal_stop(&s->sig_chld);
 }
 
 static void on_hup(uv_signal_t *sig, int signum)

@@ -18,6 +18,7 @@
 #include "server/logthread.h"
 #include "server/nofork.h"
 #include "server/persist.h"
+#include "server/snapwriter.h"
 #include "store/snapshot.h"
 #include "store/store.h"
 #include "store/txnlog.h"
@@ -189,11 +190,18 @@ struct server {
     bool log_open;
     bool log_failed;
     buf_t log_enc;
+    /* snapshots (snapshots.c) */
     store_roll_policy_t roll;
     int64_t txns_since_snapshot, bytes_since_snapshot;
-    pid_t snap_pid;
+    pid_t snap_pid;           /* a forked writer (gz snapshots) */
+    snap_walk_t *snap_walk;   /* a fuzzy snapshot being serialized */
+    snapwriter_t snap_writer; /* its file thread, while running */
+    uv_idle_t snap_idle;      /* a slice of the walk per loop turn */
+    uv_async_t snap_wake;     /* from the file thread */
+    bool snap_handles;        /* snap_idle, snap_wake and sig_chld are initialised */
+    int32_t snap_slice_nodes;
     int64_t snap_zxid, snap_started_ms;
-    int64_t snap_rest_until_ms; /* no new snapshot writer before (uv_hrtime ms) */
+    int64_t snap_rest_until_ms; /* no new writer before (uv_hrtime ms) */
     uv_signal_t sig_chld;
     uv_timer_t purge_timer;
     uv_idle_t apply_idle;  /* applies durable txns a slice per loop turn */

@@ -112,6 +112,9 @@ static uint32_t java_children_capacity(uint32_t n)
 
 typedef struct snap_out {
     int fd;
+    snapshot_sink_fn sink; /* instead of fd when set (plain only) */
+    void *sink_ctx;
+    bool unsealed; /* no checksum here: the sink's owner seals (fuzzy writer) */
     bool gz;
     z_stream zs;
     uint8_t *stage; /* uncompressed bytes not yet drained */
@@ -139,9 +142,13 @@ static void out_drain(snap_out_t *o, int flush)
 {
     if (o->failed)
         return;
-    o->adler = adler32(o->adler, o->stage, (uInt)o->len);
+    if (!o->unsealed)
+        o->adler = adler32(o->adler, o->stage, (uInt)o->len);
     if (!o->gz) {
-        if (o->len && store_write_all(o->fd, o->stage, o->len) != 0)
+        int rc = !o->len       ? 0
+                 : o->sink     ? o->sink(o->sink_ctx, o->stage, o->len)
+                               : store_write_all(o->fd, o->stage, o->len);
+        if (rc != 0)
             out_fail(o, "write failed: %s", strerror(errno));
         o->len = 0;
         return;
@@ -442,6 +449,90 @@ int snapshot_write(const char *snap_dir, int64_t zxid, const tree_t *t,
     if (out_path)
         snprintf(out_path, out_cap, "%s", path);
     return 0;
+}
+
+/* ---- fuzzy writer ------------------------------------------------------------------ */
+
+struct snap_walk {
+    snap_out_t o;
+    const znode_t **stack; /* nodes still to write; may die meanwhile */
+    size_t top, cap;
+};
+
+size_t snapshot_seal_bytes(uint32_t adler, uint8_t out[SNAPSHOT_SEAL_BYTES])
+{
+    uint64_t v = adler;
+    for (int i = 0; i < 8; i++)
+        out[i] = (uint8_t)(v >> (56 - 8 * i));
+    static const uint8_t slash[5] = {0, 0, 0, 1, '/'};
+    memcpy(out + 8, slash, sizeof(slash));
+    return SNAPSHOT_SEAL_BYTES;
+}
+
+snap_walk_t *snapshot_walk_begin(const tree_t *t, const snap_session_t *sessions, size_t nsessions,
+                                 snapshot_sink_fn sink, void *sink_ctx)
+{
+    snap_walk_t *w = xcalloc(1, sizeof(*w));
+    w->o.fd = -1;
+    w->o.sink = sink;
+    w->o.sink_ctx = sink_ctx;
+    w->o.unsealed = true;
+    w->o.stage = xmalloc(STAGE_BYTES);
+    out_int(&w->o, SNAPSHOT_MAGIC);
+    out_int(&w->o, SNAPSHOT_VERSION);
+    out_long(&w->o, SNAPSHOT_DBID);
+    write_sessions(&w->o, sessions, nsessions);
+    write_acls(&w->o, t);
+    w->cap = 256;
+    w->stack = xmalloc(w->cap * sizeof(*w->stack));
+    w->stack[w->top++] = t->root;
+    return w;
+}
+
+/* Children go in their array's order, not Java's: a fuzzy snapshot is not
+ * byte-comparable with ZooKeeper's anyway, and a node with a million
+ * children must not cost a sort on the loop. Parents still come first. */
+int snapshot_walk_step(snap_walk_t *w, const tree_t *t, size_t budget, store_err_t *err)
+{
+    while (w->top > 0 && budget > 0 && !w->o.failed) {
+        const znode_t *n = w->stack[--w->top];
+        if (znode_is_dead(n))
+            continue; /* removed since its parent was written: the log has it */
+        write_node(&w->o, t, n);
+        budget--;
+        const znode_kids_t *kids = znode_kids(t, n);
+        if (!kids)
+            continue;
+        if (w->top + kids->n > w->cap) {
+            while (w->top + kids->n > w->cap)
+                w->cap *= 2;
+            w->stack = xrealloc(w->stack, w->cap * sizeof(*w->stack));
+        }
+        for (uint32_t i = kids->n; i > 0; i--)
+            w->stack[w->top++] = kids->v[i - 1];
+    }
+    if (w->o.failed)
+        return store_errf(err, "snapshot: %s", w->o.why);
+    return w->top == 0 ? 1 : 0;
+}
+
+int snapshot_walk_finish(snap_walk_t *w, store_err_t *err)
+{
+    snap_out_t *o = &w->o;
+    out_buffer(o, "/", 1);
+    out_drain(o, Z_FINISH);
+    if (o->failed)
+        return store_errf(err, "snapshot: %s", o->why);
+    return 0;
+}
+
+void snapshot_walk_free(snap_walk_t *w)
+{
+    if (!w)
+        return;
+    free(w->o.stage);
+    free(w->stack);
+    free(w);
 }
 
 /* ---- reader ----------------------------------------------------------------------- */

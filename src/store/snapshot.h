@@ -72,6 +72,34 @@ int snapshot_write(const char *snap_dir, int64_t zxid, const tree_t *t,
                    const snap_session_t *sessions, size_t nsessions, const snap_digest_t *digest,
                    const snap_write_opts_t *opts, char *out_path, size_t out_cap, store_err_t *err);
 
+/* Where a fuzzy snapshot's bytes go: 0, or -1 with errno set. */
+typedef int (*snapshot_sink_fn)(void *ctx, const uint8_t *p, size_t len);
+
+/* A fuzzy snapshot of a live tree, written a slice at a time between
+ * mutations (ZooKeeper's kind): each node as it is when the walk reaches it,
+ * parents before children. Named after the last zxid applied at begin;
+ * replaying the log after that zxid over it gives the tree (nodes created
+ * meanwhile with new ACL lists load with placeholders, see below). Plain
+ * format only, without the digest trailer (the tree's digest as of one
+ * zxid is not at hand without an O(nodes) pass). The tree must hold
+ * removed nodes (tree_hold_nodes) from begin until snapshot_walk_free.
+ * Sessions are taken at begin. The sink computes the checksum: the stream
+ * ends with the bytes of snapshot_seal_bytes(Adler-32 of all it got). */
+typedef struct snap_walk snap_walk_t;
+snap_walk_t *snapshot_walk_begin(const tree_t *t, const snap_session_t *sessions, size_t nsessions,
+                                 snapshot_sink_fn sink, void *sink_ctx);
+/* Write up to `budget` more nodes: 1 when every node is written, 0 when
+ * some are left, -1 when the sink failed (err set). */
+int snapshot_walk_step(snap_walk_t *w, const tree_t *t, size_t budget, store_err_t *err);
+/* After step returned 1: the end-of-nodes marker, and the last bytes to
+ * the sink. The seal is the sink owner's to append. */
+int snapshot_walk_finish(snap_walk_t *w, store_err_t *err);
+/* The seal that closes a plain snapshot stream: the Adler-32 of every byte
+ * before it as a long, then the ustring "/". */
+#define SNAPSHOT_SEAL_BYTES 13
+size_t snapshot_seal_bytes(uint32_t adler, uint8_t out[SNAPSHOT_SEAL_BYTES]);
+void snapshot_walk_free(snap_walk_t *w);
+
 typedef struct snapshot_info {
     int64_t zxid;             /* from the file name */
     uint64_t pending_acls;    /* nodes whose ACL index the map lacks (see below) */

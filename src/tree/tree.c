@@ -120,7 +120,35 @@ static void node_free(tree_t *t, znode_t *n)
                   sizeof(owner_entry_t));
     if (n->ext)
         slab_free(&t->node_mem, n->ext, sizeof(znode_ext_t));
+    if (t->holding) {
+        /* Everything the node pointed to is gone; its block waits. */
+        n->ext = NULL;
+        n->has_kids = n->has_owner = n->data_on_heap = 0;
+        n->data_len = -1;
+        n->slot_in_parent = ZNODE_DEAD_SLOT;
+        if (t->held_n == t->held_cap) {
+            t->held_cap = t->held_cap ? t->held_cap * 2 : 64;
+            t->held = xrealloc(t->held, t->held_cap * sizeof(*t->held));
+        }
+        t->held[t->held_n++] = n;
+        return;
+    }
     slab_free(&t->node_mem, n, node_bytes(n));
+}
+
+void tree_hold_nodes(tree_t *t)
+{
+    t->holding = true;
+}
+
+void tree_release_nodes(tree_t *t)
+{
+    t->holding = false;
+    for (size_t i = 0; i < t->held_n; i++)
+        slab_free(&t->node_mem, t->held[i], node_bytes(t->held[i]));
+    free(t->held);
+    t->held = NULL;
+    t->held_n = t->held_cap = 0;
 }
 
 static void eph_add(tree_t *t, znode_t *n, owner_entry_t *e, int64_t sid)
@@ -254,6 +282,7 @@ void tree_free(tree_t *t)
     }
     acl_free_entries(&t->open_acl);
     nodemap_free(&t->nodes);
+    free(t->held); /* held node blocks go with the slab */
     slab_destroy(&t->node_mem);
     strmap_free(&t->acls);
     u64map_free(&t->ephemerals);

@@ -186,7 +186,23 @@ typedef struct tree {
     uint64_t ephemeral_count;
     bool extended_types;  /* zookeeper.extendedTypesEnabled: decode TTL owners */
     strmap_t quota_roots; /* quota root path -> owned copy of the path (tree/quota) */
+    /* While `holding` (tree_hold_nodes), removed nodes keep their block,
+     * marked dead, so that a walker holding their addresses never sees the
+     * block reused for another node; tree_release_nodes frees them. */
+    bool holding;
+    znode_t **held;
+    size_t held_n, held_cap;
 } tree_t;
+
+/* slot_in_parent of a removed node kept by tree_hold_nodes. */
+#define ZNODE_DEAD_SLOT UINT32_MAX
+
+/* The node was removed while the tree held node blocks: only its path,
+ * path_len and name are still meaningful. */
+static inline bool znode_is_dead(const znode_t *n)
+{
+    return n->slot_in_parent == ZNODE_DEAD_SLOT;
+}
 
 /* The node's children: NULL for a leaf (no lookup), else n >= 1 of them. */
 static inline const znode_kids_t *znode_kids(const tree_t *t, const znode_t *n)
@@ -219,6 +235,11 @@ static inline void tree_prefetch(const tree_t *t, const char *path, size_t len)
     nodemap_prefetch(&t->nodes, path, len);
 }
 void tree_free(tree_t *t);
+/* From now on removed nodes keep their memory (dead, see znode_is_dead)
+ * until tree_release_nodes: for an incremental walk of the live tree that
+ * keeps node addresses across mutations (the fuzzy snapshot writer). */
+void tree_hold_nodes(tree_t *t);
+void tree_release_nodes(tree_t *t);
 
 znode_t *tree_get(const tree_t *t, const char *path, size_t len);
 static inline znode_t *tree_get_j(const tree_t *t, jstr_t p)

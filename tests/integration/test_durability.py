@@ -87,6 +87,13 @@ def crash_config(rng):
     return cfg, props
 
 
+def crash_env(rng):
+    """Snapshots are fuzzy: serialized a slice of nodes per loop turn while
+    writes go on. One node per turn makes every snapshot of these small
+    trees interleave with the writes (and kills land inside them)."""
+    return {"CORRAL_SNAPSHOT_SLICE_NODES": rng.choice(("1", "3", "2048"))}
+
+
 
 def check_dir_names(files, when):
     bad = [f for f in files
@@ -275,7 +282,7 @@ def test_crash_recovery(corrald_factory):
           % (seed, trials))
     rng = random.Random(seed)
     cfg, props = crash_config(rng)
-    srv = corrald_factory(cfg=cfg, props=props)
+    srv = corrald_factory(cfg=cfg, props=props, extra_env=crash_env(rng))
     chk = Checker(srv, seed, "crash test")
     t0 = time.monotonic()
     for t in range(trials):
@@ -292,9 +299,10 @@ def test_crash_recovery(corrald_factory):
         files_before = list_files(srv.data_dir)
         check_dir_names(files_before, "after SIGKILL")
         srv.extra_cfg, srv.props = crash_config(rng)  # maybe another configuration
+        srv.extra_env = crash_env(rng)
         srv.start()
-        load.desc += ", killed after %.3fs, restarted with %s %s" % (delay, srv.extra_cfg,
-                                                                     srv.props)
+        load.desc += ", killed after %.3fs, restarted with %s %s %s" % (
+            delay, srv.extra_cfg, srv.props, srv.extra_env)
         # Before anything is written again:
         chk.check_files_after_restart(files_before, list_files(srv.data_dir), srvr_zxid(srv))
         chk.verify(load, "trial %d" % t)
@@ -489,6 +497,81 @@ def test_corrald_data_dir_served_by_zookeeper(zookeeper_factory, corrald_factory
     mntr = dict(line.split("\t", 1) for line in zk.four_letter_word("mntr").splitlines()
                 if "\t" in line)
     assert mntr["zk_digest_mismatches_count"] == "0", mntr["zk_digest_mismatches_count"]
+
+
+def fuzzy_load(hosts, rng, rounds=12, width=60):
+    """Pipelined writes on /fz (rounds of `width` async requests): setData,
+    sequential children with ACL lists never seen before, setACL to new
+    lists, deletes and re-creates, and a second session whose ephemerals go
+    with its closeSession mid-load. Failures (NoNode, NotEmpty, ...) are part
+    of the load; what counts is the tree the server ends up serving."""
+    from kazoo.security import make_acl, make_digest_acl
+    kz = kazoo_client(hosts)
+    other = kazoo_client(hosts, auth_super=False)
+    try:
+        kz.create("/fz", b"root")
+        for f in [kz.create_async("/fz/n%03d" % i, b"v%d" % i) for i in range(150)]:
+            f.get(timeout=TIMEOUT)
+        fresh = iter(range(10 ** 6))
+        for r in range(rounds):
+            if r == rounds // 2:
+                other.stop()  # closeSession deletes its ephemerals in the middle
+            futures = []
+            for _ in range(width):
+                op = rng.random()
+                path = "/fz/n%03d" % rng.randrange(150)
+                new_acl = [make_digest_acl("u%d" % next(fresh), "p", all=True),
+                           make_acl("world", "anyone", read=True)]
+                if op < 0.35:
+                    futures.append(kz.set_async(path, b"r%d-%d" % (r, rng.randrange(1000))))
+                elif op < 0.5:
+                    futures.append(kz.create_async(path + "/c-", b"c", acl=new_acl,
+                                                   sequence=True))
+                elif op < 0.6:
+                    futures.append(kz.set_acls_async(path, new_acl))
+                elif op < 0.75:
+                    futures.append(kz.delete_async(path))
+                elif op < 0.85:
+                    futures.append(kz.create_async(path, b"again"))
+                elif r < rounds // 2:
+                    futures.append(other.create_async("/fz/e-", b"e", ephemeral=True,
+                                                      sequence=True))
+                else:
+                    futures.append(kz.exists_async(path))
+            for f in futures:
+                assert f.wait(TIMEOUT), "no reply within %.0f s" % TIMEOUT  # errors are fine
+    finally:
+        kazoo_stop(kz)
+        kazoo_stop(other)
+
+
+def test_fuzzy_snapshots_recovered_by_corrald_and_zookeeper(zookeeper_factory, corrald_factory):
+    """Snapshots are fuzzy (ZooKeeper's kind): the loop serializes a slice of
+    the live tree per turn while writes go on. With one node per turn and
+    snapCount=20, every snapshot interleaves with pipelined creates, deletes,
+    setData, setACL to new ACL lists and a closeSession. After a SIGKILL,
+    corrald recovers exactly the tree it served (replaying the log over the
+    newest snapshot), and so does Apache ZooKeeper 3.8 from the same files."""
+    seed = random.SystemRandom().randrange(2 ** 32)
+    print("\nfuzzy snapshot test: seed %d" % seed)
+    srv = corrald_factory(cfg={"snapCount": "20", "autopurge.purgeInterval": "0"},
+                          props=EXTENDED, extra_env={"CORRAL_SNAPSHOT_SLICE_NODES": "1"})
+    fuzzy_load(srv.hosts, random.Random(seed))
+    before = kazoo_tree(srv.hosts)
+    snaps = [f for f in list_files(srv.data_dir) if f.startswith("snapshot.")]
+    assert len(snaps) >= 10, snaps
+    assert kill9(srv) == -9
+    srv.start()
+    log = last_start_log(srv)
+    m = re.search(r"loaded snapshot (\S+) and (\d+) txns", log)
+    assert m and int(m.group(2)) > 0, log
+    assert "skipped snapshot" not in log, log
+    compare_served(before, kazoo_tree(srv.hosts), "corrald after SIGKILL (seed %d)" % seed)
+    srv.stop()
+    zk = zookeeper_factory(cfg={"dataDir": srv.data_dir}, props=EXTENDED)
+    compare_served(before, kazoo_tree(zk.hosts), "ZooKeeper on corrald's files (seed %d)" % seed)
+    zlog = zk.read_log()
+    assert "Digests are not matching" not in zlog and "digest mismatch" not in zlog.lower()
 
 
 # ===========================================================================

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "proto/zk.h"
 #include "store/recover.h"
@@ -1195,6 +1196,144 @@ static void test_recover_fuzzy_snapshot_missing_acl(void **state)
     tmp_remove(&d);
 }
 
+/* ---- fuzzy snapshots -------------------------------------------------------------- */
+
+typedef struct walk_sink {
+    buf_t bytes;
+    uLong adler;
+} walk_sink_t;
+
+static int walk_sink_put(void *ctx, const uint8_t *p, size_t len)
+{
+    walk_sink_t *k = ctx;
+    buf_append(&k->bytes, p, len);
+    k->adler = adler32(k->adler, p, (uInt)len);
+    return 0;
+}
+
+static void log_txn(world_t *w, txnlog_writer_t *log, int32_t type, buf_t *b)
+{
+    store_err_t e;
+    txn_header_t h = next_header(w, 0x42, type);
+    apply_body(w, &h, b);
+    assert_int_equal(txnlog_append(log, &h, b->data, b->len, NULL, &e), 0);
+}
+
+/* A snapshot walked one node per step while a txn is applied (and logged)
+ * between steps: creates with ACL lists the map has never seen, setData,
+ * setACL to new lists, deletes of nodes already written and of nodes still
+ * on the walk's stack (their blocks are held, not reused), re-creates.
+ * Recovery (the walk's file + the log after its zxid) gives the live tree. */
+static void test_snapshot_walk_over_mutations(void **state)
+{
+    (void)state;
+    tmpdir_t d;
+    tmp_make(&d);
+    store_dirs_t dirs;
+    store_err_t err;
+    assert_int_equal(store_dirs_open(&dirs, d.base, NULL, false, &err), 0);
+    world_t w;
+    world_init(&w);
+    txnlog_writer_t log;
+    txnlog_writer_init(&log, d.v2, 0, true);
+    build_tree(&w, &log);
+    buf_t b;
+    buf_init(&b);
+    char path[64];
+    txn_write_create(&b, JSTR_LIT("/walk"), JSTR_LIT("w"), OPEN, 1, false, 1);
+    log_txn(&w, &log, ZOP_CREATE, &b);
+    for (int i = 0; i < 40; i++) {
+        buf_reset(&b);
+        snprintf(path, sizeof path, "/walk/k%02d", i);
+        txn_write_create(&b, jstr_from_cstr(path), JSTR_LIT("v"), OPEN, 1, false, i + 2);
+        log_txn(&w, &log, ZOP_CREATE, &b);
+    }
+    int64_t snap_zxid = w.zxid;
+    walk_sink_t sink = {.adler = adler32(0L, Z_NULL, 0)};
+    buf_init(&sink.bytes);
+    tree_hold_nodes(&w.tree);
+    snap_walk_t *walk = snapshot_walk_begin(&w.tree, NULL, 0, walk_sink_put, &sink);
+    int rc, step = 0;
+    while ((rc = snapshot_walk_step(walk, &w.tree, 1, &err)) == 0) {
+        buf_reset(&b);
+        int k = step % 40;
+        snprintf(path, sizeof path, "/walk/k%02d", k);
+        char ip[32];
+        snprintf(ip, sizeof ip, "10.0.%d.%d", step / 200, step % 200);
+        zk_acl_ref_t fresh = {ZK_PERM_ALL, JSTR_LIT("ip"), jstr_from_cstr(ip)};
+        znode_t *n = tree_get(&w.tree, path, strlen(path));
+        switch (step % 5) {
+        case 0: /* a child with an ACL list interned after the map */
+            if (!n)
+                break;
+            snprintf(path + strlen(path), sizeof path - strlen(path), "/c%d", step);
+            /* As prep writes it: the parent's cversion after this create. */
+            txn_write_create(&b, jstr_from_cstr(path), JSTR_LIT("c"), &fresh, 1, false,
+                             znode_cversion(n) + 1);
+            log_txn(&w, &log, ZOP_CREATE, &b);
+            break;
+        case 1:
+            txn_write_set_data(&b, jstr_from_cstr(path), JSTR_LIT("changed"), n ? znode_version(n) + 1 : 0);
+            log_txn(&w, &log, n ? ZOP_SET_DATA : ZOP_ERROR, &b);
+            break;
+        case 2:
+            txn_write_set_acl(&b, jstr_from_cstr(path), &fresh, 1, n ? znode_aversion(n) + 1 : 0);
+            log_txn(&w, &log, n ? ZOP_SET_ACL : ZOP_ERROR, &b);
+            break;
+        case 3: /* delete a leaf: walked already or still on the stack */
+            snprintf(path, sizeof path, "/walk/k%02d", 39 - k);
+            n = tree_get(&w.tree, path, strlen(path));
+            if (n && !znode_has_kids(n)) {
+                txn_write_delete(&b, jstr_from_cstr(path));
+                log_txn(&w, &log, ZOP_DELETE, &b);
+            }
+            break;
+        default: /* re-create what a delete took */
+            snprintf(path, sizeof path, "/walk/k%02d", 39 - k + 1 < 40 ? 39 - k + 1 : 0);
+            if (!tree_get(&w.tree, path, strlen(path))) {
+                txn_write_create(&b, jstr_from_cstr(path), JSTR_LIT("again"), OPEN, 1, false,
+                                 znode_cversion(tree_get(&w.tree, "/walk", 5)) + 1);
+                log_txn(&w, &log, ZOP_CREATE, &b);
+            }
+            break;
+        }
+        step++;
+    }
+    assert_int_equal(rc, 1);
+    assert_true(step > 40); /* the walk spanned the mutations */
+    assert_true(w.tree.held_n > 0); /* and some nodes died under it */
+    assert_int_equal(snapshot_walk_finish(walk, &err), 0);
+    snapshot_walk_free(walk);
+    tree_release_nodes(&w.tree);
+    uint8_t seal[SNAPSHOT_SEAL_BYTES];
+    buf_append(&sink.bytes, seal, snapshot_seal_bytes((uint32_t)sink.adler, seal));
+    assert_int_equal(txnlog_sync(&log, &err), 0);
+    txnlog_writer_close(&log);
+    char snap[400];
+    snprintf(snap, sizeof snap, "%s/snapshot.%" PRIx64, d.v2, snap_zxid);
+    write_file(snap, sink.bytes.data, sink.bytes.len);
+    assert_true(snapshot_looks_valid(snap));
+
+    tree_t t;
+    store_recovery_t rec;
+    store_recover_opts_t o;
+    store_recover_opts_default(&o);
+    o.extended_types = true;
+    replay_t r = {&t, 0, 0};
+    if (store_recover(&dirs, &o, &t, &rec, &(store_replay_t){NULL, apply_cb, &r}, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(rec.snapshot.zxid, snap_zxid);
+    assert_true(rec.snapshot.pending_acls > 0);
+    assert_int_equal(rec.txns_replayed, w.zxid - snap_zxid);
+    assert_trees_equal(&w.tree, &t);
+    store_recovery_free(&rec);
+    tree_free(&t);
+    buf_free(&sink.bytes);
+    buf_free(&b);
+    tree_free(&w.tree);
+    tmp_remove(&d);
+}
+
 static void test_recover_refusals(void **state)
 {
     (void)state;
@@ -1372,6 +1511,7 @@ int main(void)
         cmocka_unit_test(test_snapshot_roundtrip_varied_tree),
         cmocka_unit_test(test_snapshot_rejects_damage),
         cmocka_unit_test(test_recover_snapshot_plus_log_with_fallback),
+        cmocka_unit_test(test_snapshot_walk_over_mutations),
         cmocka_unit_test(test_recover_fuzzy_snapshot_missing_acl),
         cmocka_unit_test(test_recover_refusals),
         cmocka_unit_test(test_purge),
