@@ -11,21 +11,49 @@
 
 #include <zlib.h>
 
-#include "base/buf.h"
+#include "base/vm.h"
 #include "store/snapshot.h"
+
+/* Chunks are mapped directly (vm_map), not malloc'ed, and reused while the
+ * snapshot runs: hundreds of 256-KiB blocks through malloc would raise its
+ * mmap threshold and leave megabytes of free heap behind (RSS). */
+#define CHUNK_ROOM (256u * 1024u)
 
 struct snap_chunk {
     snap_chunk_t *next;
-    size_t len;
+    size_t len, room;
     uint8_t bytes[];
 };
+
+static snap_chunk_t *chunk_new(size_t room)
+{
+    snap_chunk_t *c = vm_map(sizeof(*c) + room, 0);
+    c->room = room;
+    return c;
+}
+
+static void chunk_unmap(snap_chunk_t *c)
+{
+    vm_unmap(c, sizeof(*c) + c->room);
+}
+
+/* Under mu: a written chunk goes back to the free list. */
+static void chunk_recycle(snapwriter_t *w, snap_chunk_t *c)
+{
+    if (c->room != CHUNK_ROOM) {
+        chunk_unmap(c);
+        return;
+    }
+    c->next = w->free;
+    w->free = c;
+}
 
 static void drop_queue(snapwriter_t *w)
 {
     while (w->head) {
         snap_chunk_t *c = w->head;
         w->head = c->next;
-        free(c);
+        chunk_recycle(w, c);
     }
     w->tail = NULL;
     w->backlog = 0;
@@ -60,7 +88,7 @@ static void *writer_main(void *arg)
         if (!w->head)
             w->tail = NULL;
         w->backlog -= c->len;
-        free(c);
+        chunk_recycle(w, c);
         if (rc != 0)
             fail_locked(w, "%s: %s failed: %s", "write", e);
         uv_async_send(w->wake);
@@ -130,14 +158,20 @@ int snapwriter_start(snapwriter_t *w, const char *snap_dir, int64_t zxid, bool f
 
 int snapwriter_push(snapwriter_t *w, const uint8_t *p, size_t len)
 {
-    snap_chunk_t *c = xmalloc(sizeof(*c) + len);
+    pthread_mutex_lock(&w->mu);
+    snap_chunk_t *c = len <= CHUNK_ROOM ? w->free : NULL;
+    if (c)
+        w->free = c->next;
+    pthread_mutex_unlock(&w->mu);
+    if (!c)
+        c = chunk_new(len > CHUNK_ROOM ? len : CHUNK_ROOM);
     c->next = NULL;
     c->len = len;
     memcpy(c->bytes, p, len);
     pthread_mutex_lock(&w->mu);
     if (w->failed) {
+        chunk_recycle(w, c);
         pthread_mutex_unlock(&w->mu);
-        free(c);
         errno = EIO;
         return -1;
     }
@@ -194,6 +228,11 @@ bool snapwriter_finished(snapwriter_t *w, bool *ok, char *err, size_t errlen)
     if (!done)
         return false;
     pthread_join(w->thread, NULL);
+    while (w->free) {
+        snap_chunk_t *c = w->free;
+        w->free = c->next;
+        chunk_unmap(c);
+    }
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
     w->running = false;

@@ -24,6 +24,7 @@ typedef struct snapwriter {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     snap_chunk_t *head, *tail; /* under mu: pushed, not yet written */
+    snap_chunk_t *free;        /* under mu: written, to be reused */
     size_t backlog;            /* under mu: bytes in the queue */
     bool commit, abandon;      /* under mu: what to do once the queue is empty */
     bool done;                 /* under mu: the thread has finished */

@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "base/jute.h"
+#include "base/vm.h"
 #include "store/adler_bg.h"
 #include "tree/tree_load.h"
 
@@ -453,11 +454,26 @@ int snapshot_write(const char *snap_dir, int64_t zxid, const tree_t *t,
 
 /* ---- fuzzy writer ------------------------------------------------------------------ */
 
+/* The walk's stage and stack are mapped directly (vm_map), not malloc'ed:
+ * big transient blocks through malloc raise its mmap threshold and leave
+ * free heap behind in the serving process. */
 struct snap_walk {
     snap_out_t o;
     const znode_t **stack; /* nodes still to write; may die meanwhile */
     size_t top, cap;
 };
+
+static void walk_grow(snap_walk_t *w, size_t need)
+{
+    size_t cap = w->cap;
+    while (cap < need)
+        cap *= 2;
+    const znode_t **s = vm_map(cap * sizeof(*s), 0);
+    memcpy(s, w->stack, w->top * sizeof(*s));
+    vm_unmap(w->stack, w->cap * sizeof(*s));
+    w->stack = s;
+    w->cap = cap;
+}
 
 size_t snapshot_seal_bytes(uint32_t adler, uint8_t out[SNAPSHOT_SEAL_BYTES])
 {
@@ -477,14 +493,14 @@ snap_walk_t *snapshot_walk_begin(const tree_t *t, const snap_session_t *sessions
     w->o.sink = sink;
     w->o.sink_ctx = sink_ctx;
     w->o.unsealed = true;
-    w->o.stage = xmalloc(STAGE_BYTES);
+    w->o.stage = vm_map(STAGE_BYTES, 0);
     out_int(&w->o, SNAPSHOT_MAGIC);
     out_int(&w->o, SNAPSHOT_VERSION);
     out_long(&w->o, SNAPSHOT_DBID);
     write_sessions(&w->o, sessions, nsessions);
     write_acls(&w->o, t);
-    w->cap = 256;
-    w->stack = xmalloc(w->cap * sizeof(*w->stack));
+    w->cap = 4096;
+    w->stack = vm_map(w->cap * sizeof(*w->stack), 0);
     w->stack[w->top++] = t->root;
     return w;
 }
@@ -503,11 +519,8 @@ int snapshot_walk_step(snap_walk_t *w, const tree_t *t, size_t budget, store_err
         const znode_kids_t *kids = znode_kids(t, n);
         if (!kids)
             continue;
-        if (w->top + kids->n > w->cap) {
-            while (w->top + kids->n > w->cap)
-                w->cap *= 2;
-            w->stack = xrealloc(w->stack, w->cap * sizeof(*w->stack));
-        }
+        if (w->top + kids->n > w->cap)
+            walk_grow(w, w->top + kids->n);
         for (uint32_t i = kids->n; i > 0; i--)
             w->stack[w->top++] = kids->v[i - 1];
     }
@@ -530,8 +543,8 @@ void snapshot_walk_free(snap_walk_t *w)
 {
     if (!w)
         return;
-    free(w->o.stage);
-    free(w->stack);
+    vm_unmap(w->o.stage, STAGE_BYTES);
+    vm_unmap(w->stack, w->cap * sizeof(*w->stack));
     free(w);
 }
 
