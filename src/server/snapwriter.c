@@ -100,9 +100,9 @@ static void *writer_main(void *arg)
     store_err_t err;
     int rc = 0;
     if (keep) {
-        uint8_t seal[SNAPSHOT_SEAL_BYTES];
-        size_t n = snapshot_seal_bytes((uint32_t)w->adler, seal);
-        if (store_write_all(w->fd, seal, n) != 0) {
+        uint8_t tail[SNAPSHOT_TAIL_BYTES];
+        size_t n = snapshot_tail_bytes((uint32_t)w->adler, tail);
+        if (store_write_all(w->fd, tail, n) != 0) {
             rc = store_errf(&err, "%s: write failed: %s", w->tmp, strerror(errno));
             close(w->fd);
             unlink(w->tmp);

@@ -17,6 +17,7 @@
 #include "base/jute.h"
 #include "base/vm.h"
 #include "store/adler_bg.h"
+#include "tree/digest.h"
 #include "tree/tree_load.h"
 
 #define STAGE_BYTES (256u * 1024u)
@@ -475,14 +476,25 @@ static void walk_grow(snap_walk_t *w, size_t need)
     w->cap = cap;
 }
 
-size_t snapshot_seal_bytes(uint32_t adler, uint8_t out[SNAPSHOT_SEAL_BYTES])
+static void put_seal(uint32_t adler, uint8_t *out)
 {
     uint64_t v = adler;
     for (int i = 0; i < 8; i++)
         out[i] = (uint8_t)(v >> (56 - 8 * i));
     static const uint8_t slash[5] = {0, 0, 0, 1, '/'};
     memcpy(out + 8, slash, sizeof(slash));
-    return SNAPSHOT_SEAL_BYTES;
+}
+
+/* seal (13) + digest record {zxid 0, version, digest 0} (20) + seal (13). */
+size_t snapshot_tail_bytes(uint32_t adler, uint8_t out[SNAPSHOT_TAIL_BYTES])
+{
+    put_seal(adler, out);
+    uint8_t *d = out + 13;
+    memset(d, 0, 20);
+    d[11] = (uint8_t)TREE_DIGEST_VERSION; /* int at 8..11, big-endian */
+    uLong a = adler32(adler, out, 13 + 20);
+    put_seal((uint32_t)a, out + 33);
+    return SNAPSHOT_TAIL_BYTES;
 }
 
 snap_walk_t *snapshot_walk_begin(const tree_t *t, const snap_session_t *sessions, size_t nsessions,

@@ -80,11 +80,11 @@ typedef int (*snapshot_sink_fn)(void *ctx, const uint8_t *p, size_t len);
  * parents before children. Named after the last zxid applied at begin;
  * replaying the log after that zxid over it gives the tree (nodes created
  * meanwhile with new ACL lists load with placeholders, see below). Plain
- * format only, without the digest trailer (the tree's digest as of one
- * zxid is not at hand without an O(nodes) pass). The tree must hold
+ * format only; its digest trailer names no zxid (the tree's digest as of
+ * one zxid is not at hand without an O(nodes) pass). The tree must hold
  * removed nodes (tree_hold_nodes) from begin until snapshot_walk_free.
  * Sessions are taken at begin. The sink computes the checksum: the stream
- * ends with the bytes of snapshot_seal_bytes(Adler-32 of all it got). */
+ * ends with the bytes of snapshot_tail_bytes(Adler-32 of all it got). */
 typedef struct snap_walk snap_walk_t;
 snap_walk_t *snapshot_walk_begin(const tree_t *t, const snap_session_t *sessions, size_t nsessions,
                                  snapshot_sink_fn sink, void *sink_ctx);
@@ -92,12 +92,14 @@ snap_walk_t *snapshot_walk_begin(const tree_t *t, const snap_session_t *sessions
  * some are left, -1 when the sink failed (err set). */
 int snapshot_walk_step(snap_walk_t *w, const tree_t *t, size_t budget, store_err_t *err);
 /* After step returned 1: the end-of-nodes marker, and the last bytes to
- * the sink. The seal is the sink owner's to append. */
+ * the sink. The tail (snapshot_tail_bytes) is the sink owner's to append. */
 int snapshot_walk_finish(snap_walk_t *w, store_err_t *err);
-/* The seal that closes a plain snapshot stream: the Adler-32 of every byte
- * before it as a long, then the ustring "/". */
-#define SNAPSHOT_SEAL_BYTES 13
-size_t snapshot_seal_bytes(uint32_t adler, uint8_t out[SNAPSHOT_SEAL_BYTES]);
+/* What closes a fuzzy snapshot stream, given the Adler-32 of every byte
+ * before it: the seal (that checksum as a long, then the ustring "/"), a
+ * digest trailer for zxid 0 (ZooKeeper's "no digest": nothing to compare,
+ * and no warning about an old snapshot), and its seal. */
+#define SNAPSHOT_TAIL_BYTES 46
+size_t snapshot_tail_bytes(uint32_t adler, uint8_t out[SNAPSHOT_TAIL_BYTES]);
 void snapshot_walk_free(snap_walk_t *w);
 
 typedef struct snapshot_info {

@@ -572,6 +572,7 @@ def test_fuzzy_snapshots_recovered_by_corrald_and_zookeeper(zookeeper_factory, c
     compare_served(before, kazoo_tree(zk.hosts), "ZooKeeper on corrald's files (seed %d)" % seed)
     zlog = zk.read_log()
     assert "Digests are not matching" not in zlog and "digest mismatch" not in zlog.lower()
+    assert "reading the digest" not in zlog, "ZooKeeper found no digest trailer"
 
 
 # ===========================================================================
