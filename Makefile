@@ -85,7 +85,7 @@ asan:
 fuzz:
 	@sh tests/fuzz/run.sh
 
-# Side-by-side with Apache ZooKeeper 3.8 (about 25 minutes; BENCH_ARGS=--quick for a smoke run).
+# Side-by-side with Apache ZooKeeper 3.8 (about 30 minutes; BENCH_ARGS=--quick for a smoke run).
 bench: test-deps
 	@$(MAKE) --no-print-directory all
 	bench/compare --corrald $(abspath $(BUILD)/corrald) --bench $(abspath $(BUILD)/corral-bench) $(BENCH_ARGS)
