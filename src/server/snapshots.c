@@ -57,8 +57,7 @@ static store_compression_t compression(const server_t *s)
 
 static snap_digest_t digest_now(server_t *s)
 {
-    return (snap_digest_t){true, s->last_zxid, TREE_DIGEST_VERSION,
-                           (int64_t)tree_digest(&s->tree)};
+    return (snap_digest_t){true, s->last_zxid, TREE_DIGEST_VERSION, (int64_t)tree_digest(&s->tree)};
 }
 
 /* snapshot.<last_zxid> in this process (start-up) or in a forked child. */
@@ -115,6 +114,15 @@ static void end_walk(server_t *s)
     tree_release_nodes(&s->tree);
 }
 
+/* Join the file thread if it has finished, and report how it ended. */
+static void reap_writer(server_t *s)
+{
+    bool ok;
+    char why[STORE_PATH_MAX + 160];
+    if (snapwriter_finished(&s->snap_writer, &ok, why, sizeof(why)))
+        log_written(s, ok, why);
+}
+
 static void on_walk_slice(uv_idle_t *h)
 {
     server_t *s = h->data;
@@ -134,27 +142,28 @@ static void on_walk_slice(uv_idle_t *h)
         rc = snapshot_walk_finish(s->snap_walk, &err) == 0 ? 1 : -1;
     }
     end_walk(s);
-    if (rc == 1) {
+    /* A walk fails only when the file thread has (its error says why). */
+    if (rc == 1)
         snapwriter_commit(&s->snap_writer); /* seals, fsyncs, renames */
-    } else {
-        log_error(&s->log, "snapshot 0x%llx: %s", (unsigned long long)s->snap_zxid, err.msg);
+    else
         snapwriter_abandon(&s->snap_writer);
-    }
+    reap_writer(s); /* it may have ended already, its last wake-up spent */
 }
 
 static void on_writer_wake(uv_async_t *a)
 {
     server_t *s = a->data;
+    if (s->snap_walk && snapwriter_failed(&s->snap_writer)) {
+        end_walk(s);
+        snapwriter_abandon(&s->snap_writer);
+    }
     if (s->snap_walk) {
         if (!uv_is_active((uv_handle_t *)&s->snap_idle) &&
             snapwriter_backlog(&s->snap_writer) <= SNAPSHOT_BACKLOG_BYTES / 2)
             uv_idle_start(&s->snap_idle, on_walk_slice);
         return;
     }
-    bool ok;
-    char why[STORE_PATH_MAX + 160];
-    if (snapwriter_finished(&s->snap_writer, &ok, why, sizeof(why)))
-        log_written(s, ok, why);
+    reap_writer(s);
 }
 
 static void start_walk(server_t *s)
@@ -264,7 +273,7 @@ void snapshots_close(server_t *s)
         char why[STORE_PATH_MAX + 160];
         while (!snapwriter_finished(&s->snap_writer, &ok, why, sizeof(why)))
             usleep(1000); /* the thread is finishing one write at most */
-        if (ok)
+        if (ok)           /* a committed one (an abandoned one is no news) */
             log_written(s, ok, why);
     }
     if (s->snap_pid > 0) {

@@ -194,6 +194,14 @@ size_t snapwriter_backlog(snapwriter_t *w)
     return n;
 }
 
+bool snapwriter_failed(snapwriter_t *w)
+{
+    pthread_mutex_lock(&w->mu);
+    bool failed = w->failed;
+    pthread_mutex_unlock(&w->mu);
+    return failed;
+}
+
 static void request(snapwriter_t *w, bool commit)
 {
     pthread_mutex_lock(&w->mu);

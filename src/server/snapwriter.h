@@ -49,6 +49,8 @@ int snapwriter_start(snapwriter_t *w, const char *snap_dir, int64_t zxid, bool f
 int snapwriter_push(snapwriter_t *w, const uint8_t *p, size_t len);
 /* Bytes pushed and not yet written. */
 size_t snapwriter_backlog(snapwriter_t *w);
+/* The thread could not write (error says why); pushes now fail. */
+bool snapwriter_failed(snapwriter_t *w);
 /* Everything is pushed: append the tail (snapshot_tail_bytes of the
  * Adler-32 of every byte written) and make the file durable under its
  * final name. */

@@ -147,9 +147,9 @@ static void out_drain(snap_out_t *o, int flush)
     if (!o->unsealed)
         o->adler = adler32(o->adler, o->stage, (uInt)o->len);
     if (!o->gz) {
-        int rc = !o->len       ? 0
-                 : o->sink     ? o->sink(o->sink_ctx, o->stage, o->len)
-                               : store_write_all(o->fd, o->stage, o->len);
+        int rc = !o->len   ? 0
+                 : o->sink ? o->sink(o->sink_ctx, o->stage, o->len)
+                           : store_write_all(o->fd, o->stage, o->len);
         if (rc != 0)
             out_fail(o, "write failed: %s", strerror(errno));
         o->len = 0;

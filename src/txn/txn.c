@@ -129,6 +129,24 @@ static int32_t read_acls(jute_reader_t *r, zk_acl_ref_t **out)
     return r->err ? 0 : n;
 }
 
+/* The node `path` names as of txn `zxid`: NULL when there is none or when
+ * the node there now was created after that txn. Live, every node predates
+ * the txn being applied; in a replay over a fuzzy snapshot the snapshot may
+ * hold a later incarnation of a path (deleted and re-created, maybe with
+ * children, while the snapshot was written), and the txns of the earlier
+ * incarnation must not touch it: its own create and later txns, also in
+ * the log, give it its state. */
+static znode_t *node_as_of(const tree_t *t, const char *path, size_t len, int64_t zxid)
+{
+    znode_t *n = tree_get(t, path, len);
+    return n && n->czxid <= zxid ? n : NULL;
+}
+
+static znode_t *node_as_of_j(const tree_t *t, jstr_t path, int64_t zxid)
+{
+    return path.len < 0 ? NULL : node_as_of(t, path.ptr, (size_t)path.len, zxid);
+}
+
 /* A create's effect on its parent: cversion to the txn's (-1: one more),
  * with pzxid, unless the parent's is already as high. */
 static void raise_cversion(tree_t *t, znode_t *parent, int32_t cversion, int64_t zxid)
@@ -172,7 +190,7 @@ static bool apply_create(tree_t *t, watch_mgr_t *wm, const txn_header_t *h, int3
     res->type = kind;
     res->path = path;
     int32_t plen = tree_parent_len(path.ptr, (size_t)path.len);
-    znode_t *parent = plen > 0 ? tree_get(t, path.ptr, (size_t)plen) : NULL;
+    znode_t *parent = plen > 0 ? node_as_of(t, path.ptr, (size_t)plen, h->zxid) : NULL;
     if (!parent || tree_get_j(t, path)) {
         /* Replay of a create already in the tree (a fuzzy snapshot caught
          * it), or an impossible parent: ZooKeeper ignores NODEEXISTS/NONODE
@@ -214,7 +232,7 @@ static void raise_parent_pzxid(tree_t *t, jstr_t path, int64_t zxid)
     if (path.len <= 0)
         return; /* null or empty: no parent to raise */
     int32_t plen = tree_parent_len(path.ptr, (size_t)path.len);
-    raise_pzxid(t, plen > 0 ? tree_get(t, path.ptr, (size_t)plen) : NULL, zxid);
+    raise_pzxid(t, plen > 0 ? node_as_of(t, path.ptr, (size_t)plen, zxid) : NULL, zxid);
 }
 
 /* Delete one node (and fire its events); the node must have no children. */
@@ -244,7 +262,7 @@ static bool apply_delete(tree_t *t, watch_mgr_t *wm, const txn_header_t *h, int3
         return false;
     res->type = kind;
     res->path = path;
-    znode_t *n = tree_get_j(t, path);
+    znode_t *n = node_as_of_j(t, path, h->zxid);
     if (!n || znode_has_kids(n) || n == t->root) {
         res->err = n ? ZNOTEMPTY : ZNONODE;
         if (!n)
@@ -265,7 +283,7 @@ static bool apply_set_data(tree_t *t, watch_mgr_t *wm, const txn_header_t *h, in
         return false;
     res->type = kind;
     res->path = path;
-    znode_t *n = tree_get_j(t, path);
+    znode_t *n = node_as_of_j(t, path, h->zxid);
     if (!n) {
         res->err = ZNONODE;
         return true;
@@ -283,7 +301,7 @@ static bool apply_set_data(tree_t *t, watch_mgr_t *wm, const txn_header_t *h, in
     return true;
 }
 
-static bool apply_set_acl(tree_t *t, jute_reader_t *r, txn_op_result_t *res)
+static bool apply_set_acl(tree_t *t, const txn_header_t *h, jute_reader_t *r, txn_op_result_t *res)
 {
     jstr_t path = jr_string(r);
     zk_acl_ref_t *acl;
@@ -295,7 +313,7 @@ static bool apply_set_acl(tree_t *t, jute_reader_t *r, txn_op_result_t *res)
     }
     res->type = ZOP_SET_ACL;
     res->path = path;
-    znode_t *n = tree_get_j(t, path);
+    znode_t *n = node_as_of_j(t, path, h->zxid);
     if (!n) {
         free(acl);
         res->err = ZNONODE;
@@ -322,8 +340,9 @@ static bool apply_close_session(tree_t *t, watch_mgr_t *wm, const txn_header_t *
                 break;
             /* As ZooKeeper: each listed path is deleted whoever owns it now
              * (in a replay over a fuzzy snapshot a later txn re-creates it),
-             * and a path already gone still raises its parent's pzxid. */
-            znode_t *node = tree_get_j(t, p);
+             * and a path already gone (or re-created since) still raises
+             * its parent's pzxid. */
+            znode_t *node = node_as_of_j(t, p, h->zxid);
             if (!node)
                 raise_parent_pzxid(t, p, h->zxid);
             else if (!znode_has_kids(node) && node != t->root)
@@ -357,7 +376,7 @@ static bool apply_one(tree_t *t, watch_mgr_t *wm, const txn_header_t *h, int32_t
     case ZOP_RECONFIG:
         return apply_set_data(t, wm, h, type, r, res);
     case ZOP_SET_ACL:
-        return apply_set_acl(t, r, res);
+        return apply_set_acl(t, h, r, res);
     case ZOP_CHECK:
         res->path = jr_string(r);
         (void)jr_int(r);

@@ -741,6 +741,19 @@ def run_corrald(tmpdir, cfg, props=None, timeout=20):
     return proc.returncode, text
 
 
+def wait_for_log(server, text, timeout=TIMEOUT):
+    """The server's log once it holds `text` (a log line is the only sign of
+    a failed background snapshot), polled until `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        log = server.read_log()
+        if text in log:
+            return log
+        assert time.monotonic() < deadline, "no %r in the log:\n%s" % (text,
+                                                                        server.log_tail(30))
+        time.sleep(0.02)
+
+
 def error_line(text, what):
     lines = [ln for ln in text.splitlines() if what in ln]
     assert lines, "no line with %r in:\n%s" % (what, text[-3000:])
@@ -973,6 +986,49 @@ def test_disk_full(corrald_factory, scratch):
         assert r.returncode == 0, r.stderr
         srv.start()
         chk.verify(load, "after the disk filled up")
+    finally:
+        if srv is not None:
+            srv.stop()
+        umount(mnt)
+
+
+def test_snapshot_disk_full_then_recovers(corrald_factory, scratch):
+    """Snapshots (dataDir) on a 256 KiB tmpfs, the log (dataLogDir) elsewhere:
+    while the tree is larger than the disk, each snapshot fails with a log
+    line naming its file and ENOSPC, writes go on, nothing half-written is
+    left; once the tree is small again the next snapshot is written."""
+    from kazoo.client import KazooClient
+    mnt = os.path.join(scratch, "snap")
+    os.makedirs(mnt)
+    mount_tmpfs(mnt, "size=256k")
+    srv = None
+    try:
+        srv = corrald_factory(cfg={"dataDir": mnt + "/data", "dataLogDir": scratch + "/log",
+                                   "snapCount": "200", "autopurge.purgeInterval": "0"})
+        kz = KazooClient(hosts=srv.hosts, timeout=15)
+        kz.start(timeout=TIMEOUT)
+        try:
+            kz.create("/big")
+            for f in [kz.create_async("/big/n%04d" % i, b"x" * 1024) for i in range(1000)]:
+                f.get(timeout=TIMEOUT)
+            log = wait_for_log(srv, "No space left on device")
+            line = error_line(log, "No space left on device")
+            assert re.search(re.escape(version2(mnt + "/data")) + r"/\.snapshot\.[0-9a-f]+\.tmp",
+                             line), line
+            for f in [kz.delete_async("/big/n%04d" % i) for i in range(1000)]:
+                f.get(timeout=TIMEOUT)
+            before = srv.read_log().count("written in")
+            n = 0
+            while srv.read_log().count("written in") == before:
+                assert n < 5000, "no snapshot after the tree shrank:\n" + srv.log_tail(20)
+                kz.set("/big", b"%d" % n)
+                n += 1
+            assert kz.get("/big")[0] == b"%d" % (n - 1)
+        finally:
+            kz.stop()
+            kz.close()
+        names = os.listdir(version2(mnt + "/data"))
+        assert not [f for f in names if f.endswith(".tmp")], names
     finally:
         if srv is not None:
             srv.stop()
