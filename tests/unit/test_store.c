@@ -1219,6 +1219,81 @@ static void log_txn(world_t *w, txnlog_writer_t *log, int32_t type, buf_t *b)
     assert_int_equal(txnlog_append(log, &h, b->data, b->len, NULL, &e), 0);
 }
 
+/* A data dir, a live tree whose txns are logged, and a walk's output. */
+typedef struct walk_fixture {
+    tmpdir_t d;
+    store_dirs_t dirs;
+    world_t w;
+    txnlog_writer_t log;
+    buf_t b; /* a txn body */
+    walk_sink_t sink;
+    snap_walk_t *walk;
+    int64_t snap_zxid;
+} walk_fixture_t;
+
+static void walk_fixture_init(walk_fixture_t *f)
+{
+    store_err_t err;
+    tmp_make(&f->d);
+    assert_int_equal(store_dirs_open(&f->dirs, f->d.base, NULL, false, &err), 0);
+    world_init(&f->w);
+    txnlog_writer_init(&f->log, f->d.v2, 0, true);
+    buf_init(&f->b);
+    f->sink.adler = adler32(0L, Z_NULL, 0);
+    buf_init(&f->sink.bytes);
+}
+
+/* The snapshot starts at the last zxid applied. */
+static void walk_fixture_begin(walk_fixture_t *f)
+{
+    f->snap_zxid = f->w.zxid;
+    tree_hold_nodes(&f->w.tree);
+    f->walk = snapshot_walk_begin(&f->w.tree, NULL, 0, walk_sink_put, &f->sink);
+}
+
+/* Walk to the end, write snapshot.<zxid> with its tail as the file thread
+ * would, close the log, and recover the data dir into *t (checked against
+ * the live tree). The caller frees *t and *rec. */
+static void walk_fixture_recover(walk_fixture_t *f, tree_t *t, store_recovery_t *rec)
+{
+    store_err_t err;
+    int rc;
+    while ((rc = snapshot_walk_step(f->walk, &f->w.tree, 1, &err)) == 0)
+        ;
+    assert_int_equal(rc, 1);
+    assert_int_equal(snapshot_walk_finish(f->walk, &err), 0);
+    snapshot_walk_free(f->walk);
+    tree_release_nodes(&f->w.tree);
+    uint8_t tail[SNAPSHOT_TAIL_BYTES];
+    buf_append(&f->sink.bytes, tail, snapshot_tail_bytes((uint32_t)f->sink.adler, tail));
+    assert_int_equal(txnlog_sync(&f->log, &err), 0);
+    txnlog_writer_close(&f->log);
+    char snap[400];
+    snprintf(snap, sizeof snap, "%s/snapshot.%" PRIx64, f->d.v2, f->snap_zxid);
+    write_file(snap, f->sink.bytes.data, f->sink.bytes.len);
+    assert_true(snapshot_looks_valid(snap));
+    store_recover_opts_t o;
+    store_recover_opts_default(&o);
+    o.extended_types = true;
+    replay_t r = {t, 0, 0};
+    if (store_recover(&f->dirs, &o, t, rec, &(store_replay_t){NULL, apply_cb, &r}, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(rec->snapshot.zxid, f->snap_zxid);
+    assert_int_equal(rec->txns_replayed, f->w.zxid - f->snap_zxid);
+    /* A trailer naming no zxid: nothing to compare. */
+    assert_true(rec->snapshot.digest.present);
+    assert_int_equal(rec->snapshot.digest.zxid, 0);
+    assert_trees_equal(&f->w.tree, t);
+}
+
+static void walk_fixture_free(walk_fixture_t *f)
+{
+    buf_free(&f->sink.bytes);
+    buf_free(&f->b);
+    tree_free(&f->w.tree);
+    tmp_remove(&f->d);
+}
+
 /* A snapshot walked one node per step while a txn is applied (and logged)
  * between steps: creates with ACL lists the map has never seen, setData,
  * setACL to new lists, deletes of nodes already written and of nodes still
@@ -1227,115 +1302,78 @@ static void log_txn(world_t *w, txnlog_writer_t *log, int32_t type, buf_t *b)
 static void test_snapshot_walk_over_mutations(void **state)
 {
     (void)state;
-    tmpdir_t d;
-    tmp_make(&d);
-    store_dirs_t dirs;
-    store_err_t err;
-    assert_int_equal(store_dirs_open(&dirs, d.base, NULL, false, &err), 0);
-    world_t w;
-    world_init(&w);
-    txnlog_writer_t log;
-    txnlog_writer_init(&log, d.v2, 0, true);
-    build_tree(&w, &log);
-    buf_t b;
-    buf_init(&b);
+    walk_fixture_t f;
+    walk_fixture_init(&f);
+    world_t *w = &f.w;
+    buf_t *b = &f.b;
+    build_tree(w, &f.log);
     char path[64];
-    txn_write_create(&b, JSTR_LIT("/walk"), JSTR_LIT("w"), OPEN, 1, false, 1);
-    log_txn(&w, &log, ZOP_CREATE, &b);
+    txn_write_create(b, JSTR_LIT("/walk"), JSTR_LIT("w"), OPEN, 1, false, 1);
+    log_txn(w, &f.log, ZOP_CREATE, b);
     for (int i = 0; i < 40; i++) {
-        buf_reset(&b);
+        buf_reset(b);
         snprintf(path, sizeof path, "/walk/k%02d", i);
-        txn_write_create(&b, jstr_from_cstr(path), JSTR_LIT("v"), OPEN, 1, false, i + 2);
-        log_txn(&w, &log, ZOP_CREATE, &b);
+        txn_write_create(b, jstr_from_cstr(path), JSTR_LIT("v"), OPEN, 1, false, i + 2);
+        log_txn(w, &f.log, ZOP_CREATE, b);
     }
-    int64_t snap_zxid = w.zxid;
-    walk_sink_t sink = {.adler = adler32(0L, Z_NULL, 0)};
-    buf_init(&sink.bytes);
-    tree_hold_nodes(&w.tree);
-    snap_walk_t *walk = snapshot_walk_begin(&w.tree, NULL, 0, walk_sink_put, &sink);
-    int rc, step = 0;
-    while ((rc = snapshot_walk_step(walk, &w.tree, 1, &err)) == 0) {
-        buf_reset(&b);
+    walk_fixture_begin(&f);
+    store_err_t err;
+    int step = 0;
+    while (snapshot_walk_step(f.walk, &w->tree, 1, &err) == 0) {
+        buf_reset(b);
         int k = step % 40;
         snprintf(path, sizeof path, "/walk/k%02d", k);
         char ip[32];
         snprintf(ip, sizeof ip, "10.0.%d.%d", step / 200, step % 200);
         zk_acl_ref_t fresh = {ZK_PERM_ALL, JSTR_LIT("ip"), jstr_from_cstr(ip)};
-        znode_t *n = tree_get(&w.tree, path, strlen(path));
+        znode_t *n = tree_get(&w->tree, path, strlen(path));
         switch (step % 5) {
         case 0: /* a child with an ACL list interned after the map */
             if (!n)
                 break;
             snprintf(path + strlen(path), sizeof path - strlen(path), "/c%d", step);
             /* As prep writes it: the parent's cversion after this create. */
-            txn_write_create(&b, jstr_from_cstr(path), JSTR_LIT("c"), &fresh, 1, false,
+            txn_write_create(b, jstr_from_cstr(path), JSTR_LIT("c"), &fresh, 1, false,
                              znode_cversion(n) + 1);
-            log_txn(&w, &log, ZOP_CREATE, &b);
+            log_txn(w, &f.log, ZOP_CREATE, b);
             break;
         case 1:
-            txn_write_set_data(&b, jstr_from_cstr(path), JSTR_LIT("changed"),
+            txn_write_set_data(b, jstr_from_cstr(path), JSTR_LIT("changed"),
                                n ? znode_version(n) + 1 : 0);
-            log_txn(&w, &log, n ? ZOP_SET_DATA : ZOP_ERROR, &b);
+            log_txn(w, &f.log, n ? ZOP_SET_DATA : ZOP_ERROR, b);
             break;
         case 2:
-            txn_write_set_acl(&b, jstr_from_cstr(path), &fresh, 1, n ? znode_aversion(n) + 1 : 0);
-            log_txn(&w, &log, n ? ZOP_SET_ACL : ZOP_ERROR, &b);
+            txn_write_set_acl(b, jstr_from_cstr(path), &fresh, 1, n ? znode_aversion(n) + 1 : 0);
+            log_txn(w, &f.log, n ? ZOP_SET_ACL : ZOP_ERROR, b);
             break;
         case 3: /* delete a leaf: walked already or still on the stack */
             snprintf(path, sizeof path, "/walk/k%02d", 39 - k);
-            n = tree_get(&w.tree, path, strlen(path));
+            n = tree_get(&w->tree, path, strlen(path));
             if (n && !znode_has_kids(n)) {
-                txn_write_delete(&b, jstr_from_cstr(path));
-                log_txn(&w, &log, ZOP_DELETE, &b);
+                txn_write_delete(b, jstr_from_cstr(path));
+                log_txn(w, &f.log, ZOP_DELETE, b);
             }
             break;
         default: /* re-create what a delete took */
             snprintf(path, sizeof path, "/walk/k%02d", 39 - k + 1 < 40 ? 39 - k + 1 : 0);
-            if (!tree_get(&w.tree, path, strlen(path))) {
-                txn_write_create(&b, jstr_from_cstr(path), JSTR_LIT("again"), OPEN, 1, false,
-                                 znode_cversion(tree_get(&w.tree, "/walk", 5)) + 1);
-                log_txn(&w, &log, ZOP_CREATE, &b);
+            if (!tree_get(&w->tree, path, strlen(path))) {
+                txn_write_create(b, jstr_from_cstr(path), JSTR_LIT("again"), OPEN, 1, false,
+                                 znode_cversion(tree_get(&w->tree, "/walk", 5)) + 1);
+                log_txn(w, &f.log, ZOP_CREATE, b);
             }
             break;
         }
         step++;
     }
-    assert_int_equal(rc, 1);
-    assert_true(step > 40);         /* the walk spanned the mutations */
-    assert_true(w.tree.held_n > 0); /* and some nodes died under it */
-    assert_int_equal(snapshot_walk_finish(walk, &err), 0);
-    snapshot_walk_free(walk);
-    tree_release_nodes(&w.tree);
-    uint8_t tail[SNAPSHOT_TAIL_BYTES];
-    buf_append(&sink.bytes, tail, snapshot_tail_bytes((uint32_t)sink.adler, tail));
-    assert_int_equal(txnlog_sync(&log, &err), 0);
-    txnlog_writer_close(&log);
-    char snap[400];
-    snprintf(snap, sizeof snap, "%s/snapshot.%" PRIx64, d.v2, snap_zxid);
-    write_file(snap, sink.bytes.data, sink.bytes.len);
-    assert_true(snapshot_looks_valid(snap));
-
+    assert_true(step > 40);          /* the walk spanned the mutations */
+    assert_true(w->tree.held_n > 0); /* and some nodes died under it */
     tree_t t;
     store_recovery_t rec;
-    store_recover_opts_t o;
-    store_recover_opts_default(&o);
-    o.extended_types = true;
-    replay_t r = {&t, 0, 0};
-    if (store_recover(&dirs, &o, &t, &rec, &(store_replay_t){NULL, apply_cb, &r}, &err) != 0)
-        fail_msg("%s", err.msg);
-    assert_int_equal(rec.snapshot.zxid, snap_zxid);
+    walk_fixture_recover(&f, &t, &rec);
     assert_true(rec.snapshot.pending_acls > 0);
-    /* A trailer naming no zxid: nothing to compare. */
-    assert_true(rec.snapshot.digest.present);
-    assert_int_equal(rec.snapshot.digest.zxid, 0);
-    assert_int_equal(rec.txns_replayed, w.zxid - snap_zxid);
-    assert_trees_equal(&w.tree, &t);
     store_recovery_free(&rec);
     tree_free(&t);
-    buf_free(&sink.bytes);
-    buf_free(&b);
-    tree_free(&w.tree);
-    tmp_remove(&d);
+    walk_fixture_free(&f);
 }
 
 /* Paths deleted and re-created (with children, new ACLs) while the walk has
@@ -1346,32 +1384,25 @@ static void test_snapshot_walk_over_mutations(void **state)
 static void test_snapshot_walk_reincarnated_paths(void **state)
 {
     (void)state;
-    tmpdir_t d;
-    tmp_make(&d);
-    store_dirs_t dirs;
-    store_err_t err;
-    assert_int_equal(store_dirs_open(&dirs, d.base, NULL, false, &err), 0);
-    world_t w;
-    world_init(&w);
-    txnlog_writer_t log;
-    txnlog_writer_init(&log, d.v2, 0, true);
-    buf_t b;
-    buf_init(&b);
-#define CVER(p) (znode_cversion(tree_get(&w.tree, (p), strlen(p))) + 1)
+    walk_fixture_t f;
+    walk_fixture_init(&f);
+    world_t *w = &f.w;
+    buf_t *b = &f.b;
+#define CVER(p) (znode_cversion(tree_get(&w->tree, (p), strlen(p))) + 1)
 #define CREATE(p, data, acl)                                                                       \
     do {                                                                                           \
         char par[32];                                                                              \
         snprintf(par, sizeof par, "%.*s", (int)tree_parent_len((p), strlen(p)), (p));              \
-        buf_reset(&b);                                                                             \
-        txn_write_create(&b, JSTR_LIT(p), JSTR_LIT(data), (acl), 1, false,                         \
+        buf_reset(b);                                                                              \
+        txn_write_create(b, JSTR_LIT(p), JSTR_LIT(data), (acl), 1, false,                          \
                          CVER(par[1] ? par : "/"));                                                \
-        log_txn(&w, &log, ZOP_CREATE, &b);                                                         \
+        log_txn(w, &f.log, ZOP_CREATE, b);                                                         \
     } while (0)
 #define DELETE(p)                                                                                  \
     do {                                                                                           \
-        buf_reset(&b);                                                                             \
-        txn_write_delete(&b, JSTR_LIT(p));                                                         \
-        log_txn(&w, &log, ZOP_DELETE, &b);                                                         \
+        buf_reset(b);                                                                              \
+        txn_write_delete(b, JSTR_LIT(p));                                                          \
+        log_txn(w, &f.log, ZOP_DELETE, b);                                                         \
     } while (0)
     static const zk_acl_ref_t DIGEST[] = {{ZK_PERM_ALL, JSTR_LIT("digest"), JSTR_LIT("u:x")}};
     CREATE("/a", "a", OPEN); /* visited first: the walk starts at once */
@@ -1380,16 +1411,13 @@ static void test_snapshot_walk_reincarnated_paths(void **state)
     CREATE("/g/h", "h", OPEN);
     CREATE("/g/h/x", "x", OPEN);
     CREATE("/g/q", "q", OPEN);
-    int64_t snap_zxid = w.zxid;
-    walk_sink_t sink = {.adler = adler32(0L, Z_NULL, 0)};
-    buf_init(&sink.bytes);
-    tree_hold_nodes(&w.tree);
-    snap_walk_t *walk = snapshot_walk_begin(&w.tree, NULL, 0, walk_sink_put, &sink);
-    assert_int_equal(snapshot_walk_step(walk, &w.tree, 2, &err), 0); /* "/" and "/a"... */
+    walk_fixture_begin(&f);
+    store_err_t err;
+    assert_int_equal(snapshot_walk_step(f.walk, &w->tree, 2, &err), 0); /* "/" and "/a"... */
     /* ... while /g waits on the stack: */
-    buf_reset(&b);
-    txn_write_set_data(&b, JSTR_LIT("/g/p"), JSTR_LIT("modified"), 1);
-    log_txn(&w, &log, ZOP_SET_DATA, &b);
+    buf_reset(b);
+    txn_write_set_data(b, JSTR_LIT("/g/p"), JSTR_LIT("modified"), 1);
+    log_txn(w, &f.log, ZOP_SET_DATA, b);
     DELETE("/g/p");
     CREATE("/g/p", "new", OPEN);
     CREATE("/g/p/c", "c", OPEN);
@@ -1399,48 +1427,23 @@ static void test_snapshot_walk_reincarnated_paths(void **state)
     DELETE("/g/h");
     CREATE("/g/h", "h2", OPEN);
     CREATE("/g/h/z", "z", OPEN);
-    buf_reset(&b);
-    txn_write_set_acl(&b, JSTR_LIT("/g/q"), OPEN, 1, 1);
-    log_txn(&w, &log, ZOP_SET_ACL, &b);
+    buf_reset(b);
+    txn_write_set_acl(b, JSTR_LIT("/g/q"), OPEN, 1, 1);
+    log_txn(w, &f.log, ZOP_SET_ACL, b);
     DELETE("/g/q");
     CREATE("/g/q", "q2", DIGEST);
 #undef CREATE
 #undef DELETE
 #undef CVER
-    int rc;
-    while ((rc = snapshot_walk_step(walk, &w.tree, 1, &err)) == 0)
-        ;
-    assert_int_equal(rc, 1);
-    assert_int_equal(snapshot_walk_finish(walk, &err), 0);
-    snapshot_walk_free(walk);
-    tree_release_nodes(&w.tree);
-    uint8_t tail[SNAPSHOT_TAIL_BYTES];
-    buf_append(&sink.bytes, tail, snapshot_tail_bytes((uint32_t)sink.adler, tail));
-    assert_int_equal(txnlog_sync(&log, &err), 0);
-    txnlog_writer_close(&log);
-    char snap[400];
-    snprintf(snap, sizeof snap, "%s/snapshot.%" PRIx64, d.v2, snap_zxid);
-    write_file(snap, sink.bytes.data, sink.bytes.len);
-
     tree_t t;
     store_recovery_t rec;
-    store_recover_opts_t o;
-    store_recover_opts_default(&o);
-    replay_t r = {&t, 0, 0};
-    if (store_recover(&dirs, &o, &t, &rec, &(store_replay_t){NULL, apply_cb, &r}, &err) != 0)
-        fail_msg("%s", err.msg);
-    assert_int_equal(rec.snapshot.zxid, snap_zxid);
-    assert_int_equal(rec.txns_replayed, w.zxid - snap_zxid);
+    walk_fixture_recover(&f, &t, &rec);
     const znode_t *q = tree_get(&t, "/g/q", 4);
     assert_non_null(q);
     assert_string_equal(znode_acl(&t, q)->list.v[0].scheme, "digest");
-    assert_trees_equal(&w.tree, &t);
     store_recovery_free(&rec);
     tree_free(&t);
-    buf_free(&sink.bytes);
-    buf_free(&b);
-    tree_free(&w.tree);
-    tmp_remove(&d);
+    walk_fixture_free(&f);
 }
 
 static void test_recover_refusals(void **state)
