@@ -15,8 +15,9 @@ clients.
    be there, and the data dir must stay sane. Seeded: the seed is printed;
    CORRAL_CRASH_SEED repeats a run, CORRAL_CRASH_TRIALS sets the number of
    trials (default 20). Each restart randomly picks snapCount=50 (snapshots
-   and log rolls all the time, so kills land inside snapshot writes) and
-   preAllocSize=16 KiB, or the defaults.
+   and log rolls all the time, so kills land inside snapshot writes),
+   preAllocSize=16 KiB, gzip snapshots (a forked writer) and how many nodes
+   the loop serializes per turn for plain (fuzzy) snapshots, or the defaults.
 2. Interoperability at the server level, both ways, through kazoo: a data
    dir written by Apache ZooKeeper 3.8 is served identically by corrald and
    vice versa (paths, data, ACLs, all Stat fields), and a live session's
@@ -84,6 +85,8 @@ def crash_config(rng):
         cfg["snapCount"] = "50"
     if rng.random() < 0.4:
         props["zookeeper.preAllocSize"] = "16"
+    if rng.random() < 0.3:  # written by a forked child instead of the loop
+        props["zookeeper.snapshot.compression.method"] = "gz"
     return cfg, props
 
 
