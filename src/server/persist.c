@@ -4,17 +4,14 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "server/server.h"
 #include "server/snapshots.h"
 #include "store/recover.h"
-#include "tree/digest.h"
 #include "tree/quota.h"
 
 /* ---- recovery ------------------------------------------------------------ */
