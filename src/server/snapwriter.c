@@ -59,11 +59,12 @@ static void drop_queue(snapwriter_t *w)
     w->backlog = 0;
 }
 
-static void fail_locked(snapwriter_t *w, const char *fmt, const char *what, int err)
+/* Under mu: the first failure is the one reported. */
+static void fail_locked(snapwriter_t *w, const char *what, int err)
 {
     if (!w->failed) {
         w->failed = true;
-        snprintf(w->error, sizeof(w->error), fmt, w->tmp, what, strerror(err));
+        snprintf(w->error, sizeof(w->error), "%s: %s failed: %s", w->tmp, what, strerror(err));
     }
 }
 
@@ -90,7 +91,7 @@ static void *writer_main(void *arg)
         w->backlog -= c->len;
         chunk_recycle(w, c);
         if (rc != 0)
-            fail_locked(w, "%s: %s failed: %s", "write", e);
+            fail_locked(w, "write", e);
         uv_async_send(w->wake);
     }
     bool keep = w->commit && !w->abandon && !w->failed;
