@@ -3,6 +3,7 @@
 #ifndef CORRAL_ZK_H
 #define CORRAL_ZK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum zk_opcode {
@@ -121,6 +122,21 @@ enum zk_add_watch_mode {
 
 /* version + 1 as ZooKeeper's Java int arithmetic computes it: INT32_MAX
  * wraps to INT32_MIN (a node's version, cversion or aversion). */
+/* What a CreateMode's flags ask for. */
+static inline bool zk_mode_ephemeral(int32_t f)
+{
+    return f == ZMODE_EPHEMERAL || f == ZMODE_EPHEMERAL_SEQUENTIAL;
+}
+static inline bool zk_mode_sequential(int32_t f)
+{
+    return f == ZMODE_PERSISTENT_SEQUENTIAL || f == ZMODE_EPHEMERAL_SEQUENTIAL ||
+           f == ZMODE_PERSISTENT_SEQUENTIAL_WITH_TTL;
+}
+static inline bool zk_mode_ttl(int32_t f)
+{
+    return f == ZMODE_PERSISTENT_WITH_TTL || f == ZMODE_PERSISTENT_SEQUENTIAL_WITH_TTL;
+}
+
 static inline int32_t zk_version_next(int32_t v)
 {
     return (int32_t)((uint32_t)v + 1u);

@@ -197,20 +197,6 @@ static bool parent_of(jstr_t p, jstr_t *parent)
     return true;
 }
 
-static bool mode_ephemeral(int32_t f)
-{
-    return f == ZMODE_EPHEMERAL || f == ZMODE_EPHEMERAL_SEQUENTIAL;
-}
-static bool mode_sequential(int32_t f)
-{
-    return f == ZMODE_PERSISTENT_SEQUENTIAL || f == ZMODE_EPHEMERAL_SEQUENTIAL ||
-           f == ZMODE_PERSISTENT_SEQUENTIAL_WITH_TTL;
-}
-static bool mode_ttl(int32_t f)
-{
-    return f == ZMODE_PERSISTENT_WITH_TTL || f == ZMODE_PERSISTENT_SEQUENTIAL_WITH_TTL;
-}
-
 /* Effective create kind for a create op: opcode 19 is always a container;
  * flags 4 on any create opcode is a container too (ZooKeeper 3.8 would make a
  * plain node and later mis-digest it, §5.2 — we do not copy that). */
@@ -218,7 +204,7 @@ static int32_t create_kind(int32_t opcode, int32_t flags)
 {
     if (opcode == ZOP_CREATE_CONTAINER || flags == ZMODE_CONTAINER)
         return ZOP_CREATE_CONTAINER;
-    if (opcode == ZOP_CREATE_TTL || mode_ttl(flags))
+    if (opcode == ZOP_CREATE_TTL || zk_mode_ttl(flags))
         return ZOP_CREATE_TTL;
     return opcode;
 }
@@ -233,9 +219,9 @@ static int32_t prep_create(prep_t *p, const prep_req_t *in, const zk_op_t *op, i
         return ZMARSHALLINGERROR; /* ZooKeeper fails on the null string */
     if (flags < 0 || flags > 6)
         return ZBADARGUMENTS;
-    if (mode_ttl(flags) && !p->extended_types)
+    if (zk_mode_ttl(flags) && !p->extended_types)
         return ZUNIMPLEMENTED;
-    if (mode_ttl(flags) ? (ttl <= 0 || ttl > ZK_TTL_MAX) : ttl >= 0)
+    if (zk_mode_ttl(flags) ? (ttl <= 0 || ttl > ZK_TTL_MAX) : ttl >= 0)
         return ZBADARGUMENTS;
     if (!zk_path_has_slash_no_nul(op->path.ptr, (size_t)op->path.len))
         return ZBADARGUMENTS;
@@ -260,7 +246,7 @@ static int32_t prep_create(prep_t *p, const prep_req_t *in, const zk_op_t *op, i
     size_t flen = (size_t)op->path.len;
     final_path = xmalloc(flen + 16);
     memcpy(final_path, op->path.ptr, flen);
-    if (mode_sequential(flags))
+    if (zk_mode_sequential(flags))
         flen += (size_t)snprintf(final_path + flen, 16, "%010d", parent.cversion);
     if (!zk_path_valid(final_path, flen)) {
         rc = ZBADARGUMENTS;
@@ -282,7 +268,7 @@ static int32_t prep_create(prep_t *p, const prep_req_t *in, const zk_op_t *op, i
     jstr_t fp = {final_path, (int32_t)flen};
     int32_t parent_cversion = zk_version_next(parent.cversion);
     bool ephemeral =
-        kind != ZOP_CREATE_CONTAINER && kind != ZOP_CREATE_TTL && mode_ephemeral(flags);
+        kind != ZOP_CREATE_CONTAINER && kind != ZOP_CREATE_TTL && zk_mode_ephemeral(flags);
     if (kind == ZOP_CREATE_CONTAINER)
         txn_write_create_container(body, fp, op->data, acl, nacl, parent_cversion);
     else if (kind == ZOP_CREATE_TTL)
@@ -504,7 +490,7 @@ static int32_t prep_multi_op(prep_t *p, const prep_req_t *in, const zk_op_t *op,
         int64_t ttl = -1;
         if (op->flags == ZMODE_CONTAINER) {
             kind = ZOP_CREATE_CONTAINER;
-        } else if (mode_ttl(op->flags)) {
+        } else if (zk_mode_ttl(op->flags)) {
             kind = ZOP_CREATE_TTL;
             ttl = op->ttl;
         } else {
@@ -534,7 +520,7 @@ static bool multi_ttl_without_record(const zk_request_t *req)
         const zk_op_t *op = &req->ops[i];
         bool is_create = op->type == ZOP_CREATE || op->type == ZOP_CREATE2 ||
                          op->type == ZOP_CREATE_CONTAINER || op->type == ZOP_CREATE_TTL;
-        if (is_create && mode_ttl(op->flags) && op->type != ZOP_CREATE_TTL)
+        if (is_create && zk_mode_ttl(op->flags) && op->type != ZOP_CREATE_TTL)
             return true;
     }
     return false;
