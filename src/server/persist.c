@@ -12,7 +12,6 @@
 #include "server/server.h"
 #include "server/snapshots.h"
 #include "store/recover.h"
-#include "tree/quota.h"
 
 /* ---- recovery ------------------------------------------------------------ */
 
@@ -21,9 +20,6 @@ static int on_loaded(void *ctx, const tree_t *t, const store_recovery_t *r, stor
     server_t *s = ctx;
     (void)t;
     (void)err;
-    /* Snapshot node order says nothing about quota bookkeeping: redo it
-     * before replay updates it incrementally. */
-    quota_rebuild(&s->tree);
     int64_t now = server_mono_ms(s);
     for (size_t i = 0; i < r->snapshot.nsessions; i++)
         session_add(&s->sessions, r->snapshot.sessions[i].id, r->snapshot.sessions[i].timeout_ms,

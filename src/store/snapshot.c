@@ -18,6 +18,7 @@
 #include "base/vm.h"
 #include "store/adler_bg.h"
 #include "tree/digest.h"
+#include "tree/quota.h"
 #include "tree/tree_load.h"
 
 #define STAGE_BYTES (256u * 1024u)
@@ -739,6 +740,10 @@ int snapshot_read_mem(const uint8_t *p, size_t len, const char *name, bool exten
     info->zxid = -1;
     info->stream_bytes = len;
     tree_init(t, extended_types);
+    /* Quota stats are rebuilt once the nodes are in, as ZooKeeper does after
+     * a load: a stats node keeps its stored bytes unless a limits node makes
+     * its path a quota root (quota_rebuild). */
+    t->loading = true;
     /* A znode of 100 B with a short path takes ~190 B of the stream and
      * ~170 B of node memory when pristine (tree.h; ~210 B with its Stat
      * block); size the index from the stream (it grows if the znodes are
@@ -979,9 +984,12 @@ int snapshot_read_mem(const uint8_t *p, size_t len, const char *name, bool exten
         }
         t->next_acl_index = next + 1;
     }
+    t->loading = false;
+    quota_rebuild(t);
     rc = 0;
 
 done:
+    t->loading = false;
     adler_bg_stop(&seal_sum);
     tree_reserve_done(t);
     for (size_t i = 0; i < holds.n; i++)

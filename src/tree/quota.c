@@ -152,6 +152,8 @@ static void subtree_counts(const tree_t *t, const char *path, size_t len, int64_
 
 void quota_on_add(tree_t *t, znode_t *n)
 {
+    if (t->loading)
+        return;
     char root[4096];
     size_t rlen;
     if (quota_root_of(n, LIMITS_NODE, root, sizeof(root), &rlen)) {
@@ -170,6 +172,8 @@ void quota_on_add(tree_t *t, znode_t *n)
 
 void quota_on_remove(tree_t *t, znode_t *n)
 {
+    if (t->loading)
+        return;
     update_stats(t, znode_path(n), n->path_len, -1, -(int64_t)(n->data_len > 0 ? n->data_len : 0));
     char root[4096];
     size_t rlen;
@@ -181,6 +185,8 @@ void quota_on_remove(tree_t *t, znode_t *n)
 
 void quota_on_set_data(tree_t *t, znode_t *n, int32_t old_len)
 {
+    if (t->loading)
+        return;
     int64_t diff = (int64_t)(n->data_len > 0 ? n->data_len : 0) - (old_len > 0 ? old_len : 0);
     update_stats(t, znode_path(n), n->path_len, 0, diff);
 }

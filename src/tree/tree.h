@@ -189,6 +189,7 @@ typedef struct tree {
     /* While `holding` (tree_hold_nodes), removed nodes keep their block,
      * marked dead, so that a walker holding their addresses never sees the
      * block reused for another node; tree_release_nodes frees them. */
+    bool loading; /* a snapshot load: no quota tracking until its quota_rebuild */
     bool holding;
     znode_t **held;
     size_t held_n, held_cap;
