@@ -85,7 +85,7 @@ bool snapshots_running(const server_t *s)
 }
 
 /* A writer has ended: report it and start its rest. */
-static void log_written(server_t *s, bool ok, const char *why)
+static void writer_ended(server_t *s, bool ok, const char *why)
 {
     int64_t now = clock_ms(), took = now - s->snap_started_ms;
     s->snap_rest_until_ms = took >= SNAPSHOT_REST_MIN_MS ? now + SNAPSHOT_REST_FACTOR * took : 0;
@@ -119,8 +119,8 @@ static void reap_writer(server_t *s)
 {
     bool ok;
     char why[STORE_PATH_MAX + 160];
-    if (snapwriter_finished(&s->snap_writer, &ok, why, sizeof(why)))
-        log_written(s, ok, why);
+    if (snapwriter_finished(&s->snap_writer, false, &ok, why, sizeof(why)))
+        writer_ended(s, ok, why);
 }
 
 static void on_walk_slice(uv_idle_t *h)
@@ -219,7 +219,7 @@ static void on_sigchld(uv_signal_t *sig, int signum)
     s->snap_pid = 0;
     char why[64];
     snprintf(why, sizeof(why), "writer exit status %d", status);
-    log_written(s, WIFEXITED(status) && WEXITSTATUS(status) == 0, why);
+    writer_ended(s, WIFEXITED(status) && WEXITSTATUS(status) == 0, why);
 }
 
 /* ---- schedule ---------------------------------------------------------------- */
@@ -271,10 +271,9 @@ void snapshots_close(server_t *s)
     if (s->snap_writer.running) {
         bool ok;
         char why[STORE_PATH_MAX + 160];
-        while (!snapwriter_finished(&s->snap_writer, &ok, why, sizeof(why)))
-            usleep(1000); /* the thread is finishing one write at most */
-        if (ok)           /* a committed one (an abandoned one is no news) */
-            log_written(s, ok, why);
+        snapwriter_finished(&s->snap_writer, true, &ok, why, sizeof(why));
+        if (ok) /* a committed one (an abandoned one is no news) */
+            writer_ended(s, ok, why);
     }
     if (s->snap_pid > 0) {
         int status;

@@ -224,10 +224,12 @@ void snapwriter_abandon(snapwriter_t *w)
     request(w, false);
 }
 
-bool snapwriter_finished(snapwriter_t *w, bool *ok, char *err, size_t errlen)
+bool snapwriter_finished(snapwriter_t *w, bool wait, bool *ok, char *err, size_t errlen)
 {
     if (!w->running)
         return false;
+    if (wait)
+        pthread_join(w->thread, NULL); /* then `done` is set */
     pthread_mutex_lock(&w->mu);
     bool done = w->done;
     bool placed = w->placed;
@@ -236,7 +238,8 @@ bool snapwriter_finished(snapwriter_t *w, bool *ok, char *err, size_t errlen)
     pthread_mutex_unlock(&w->mu);
     if (!done)
         return false;
-    pthread_join(w->thread, NULL);
+    if (!wait)
+        pthread_join(w->thread, NULL);
     while (w->free) {
         snap_chunk_t *c = w->free;
         w->free = c->next;

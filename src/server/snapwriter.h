@@ -57,9 +57,9 @@ bool snapwriter_failed(snapwriter_t *w);
 void snapwriter_commit(snapwriter_t *w);
 /* Give up: the thread drops the queue and removes the temporary file. */
 void snapwriter_abandon(snapwriter_t *w);
-/* After commit or abandon: true once the thread has finished; then *ok
- * says whether the snapshot is in place, and err (if not ok) why not. The
- * thread is joined. */
-bool snapwriter_finished(snapwriter_t *w, bool *ok, char *err, size_t errlen);
+/* After commit or abandon: true once the thread has finished (with `wait`,
+ * after waiting for it); then *ok says whether the snapshot is in place, and
+ * err (if not ok) why not. The thread is joined. */
+bool snapwriter_finished(snapwriter_t *w, bool wait, bool *ok, char *err, size_t errlen);
 
 #endif

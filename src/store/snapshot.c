@@ -223,10 +223,21 @@ static uint32_t out_checksum(const snap_out_t *o)
     return (uint32_t)adler32(o->adler, o->stage, (uInt)o->len);
 }
 
+/* The seal: an Adler-32 as a long, then the ustring "/" (13 bytes). */
+static void put_seal(uint32_t adler, uint8_t *out)
+{
+    uint64_t v = adler;
+    for (int i = 0; i < 8; i++)
+        out[i] = (uint8_t)(v >> (56 - 8 * i));
+    static const uint8_t slash[5] = {0, 0, 0, 1, '/'};
+    memcpy(out + 8, slash, sizeof(slash));
+}
+
 static void out_seal(snap_out_t *o)
 {
-    out_long(o, (int64_t)out_checksum(o));
-    out_buffer(o, "/", 1);
+    uint8_t seal[13];
+    put_seal(out_checksum(o), seal);
+    out_raw(o, seal, sizeof(seal));
 }
 
 /* ---- writer ------------------------------------------------------------------------ */
@@ -475,15 +486,6 @@ static void walk_grow(snap_walk_t *w, size_t need)
     vm_unmap(w->stack, w->cap * sizeof(*s));
     w->stack = s;
     w->cap = cap;
-}
-
-static void put_seal(uint32_t adler, uint8_t *out)
-{
-    uint64_t v = adler;
-    for (int i = 0; i < 8; i++)
-        out[i] = (uint8_t)(v >> (56 - 8 * i));
-    static const uint8_t slash[5] = {0, 0, 0, 1, '/'};
-    memcpy(out + 8, slash, sizeof(slash));
 }
 
 /* seal (13) + digest record {zxid 0, version, digest 0} (20) + seal (13). */
