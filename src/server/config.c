@@ -398,6 +398,7 @@ static const field_desc_t FIELDS[] = {
     FLD("zookeeper.enforceQuota", enforce_quota, FT_BOOL, R_PROP_BOOL, 0, NULL),
     FLD("zookeeper.maxCnxns", max_cnxns, FT_I32, R_PROP_INT, 0, NULL),
     FLD("zookeeper.snapCount", snap_count, FT_I32, R_PROP_INT, 100000, NULL),
+    FLD("corral.snapshot.sliceNodes", snapshot_slice_nodes, FT_I32, R_PROP_INT, 2048, NULL),
     FLD("zookeeper.snapSizeLimitInKb", snap_size_limit_kib, FT_I64, R_PROP_LONG, 4194304, NULL),
     FLD("zookeeper.txnLogSizeLimitInKb", txn_log_size_limit_kib, FT_I64, R_PROP_LONG, -1, NULL),
     FLD("zookeeper.preAllocSize", pre_alloc_size_kib, FT_I64, R_PROP_LONG_PARSE, 65536, NULL),
@@ -2148,6 +2149,11 @@ static int resolve_props(loader_t *ld, bool no_config)
     if (cfg->snap_count < 2) {
         warn(cfg, "zookeeper.snapCount %d is too small; using 2", cfg->snap_count);
         cfg->snap_count = 2;
+    }
+    if (cfg->snapshot_slice_nodes < 1 || cfg->snapshot_slice_nodes > 1 << 20) {
+        warn(cfg, "corral.snapshot.sliceNodes %d is outside 1..1048576; using 2048",
+             cfg->snapshot_slice_nodes);
+        cfg->snapshot_slice_nodes = 2048;
     }
     if (cfg->jute_maxbuffer_bytes < 1024)
         warn(cfg, "jute.maxbuffer is %d bytes: most requests will be refused",

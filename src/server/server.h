@@ -199,7 +199,6 @@ struct server {
     uv_idle_t snap_idle;      /* a slice of the walk per loop turn */
     uv_async_t snap_wake;     /* from the file thread */
     bool snap_handles;        /* snap_idle, snap_wake and sig_chld are initialised */
-    int32_t snap_slice_nodes;
     int64_t snap_zxid, snap_started_ms;
     int64_t snap_rest_until_ms; /* no new writer before (uv_hrtime ms) */
     uv_signal_t sig_chld;

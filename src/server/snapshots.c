@@ -131,7 +131,7 @@ static void on_walk_slice(uv_idle_t *h)
         return;
     }
     store_err_t err;
-    int rc = snapshot_walk_step(s->snap_walk, &s->tree, (size_t)s->snap_slice_nodes, &err);
+    int rc = snapshot_walk_step(s->snap_walk, &s->tree, (size_t)s->cfg.snapshot_slice_nodes, &err);
     if (rc == 0)
         return;
     if (rc == 1) {
@@ -226,9 +226,6 @@ static void on_sigchld(uv_signal_t *sig, int signum)
 
 void snapshots_init(server_t *s)
 {
-    const char *v = getenv("CORRAL_SNAPSHOT_SLICE_NODES");
-    long slice = v ? strtol(v, NULL, 10) : 0;
-    s->snap_slice_nodes = slice > 0 && slice <= 1 << 20 ? (int32_t)slice : SNAPSHOT_SLICE_NODES;
     uv_idle_init(s->loop, &s->snap_idle);
     s->snap_idle.data = s;
     uv_async_init(s->loop, &s->snap_wake, on_writer_wake);

@@ -19,10 +19,6 @@
 
 struct server;
 
-/* Nodes serialized per loop turn unless CORRAL_SNAPSHOT_SLICE_NODES says
- * otherwise (tests make it tiny to interleave writes with every node). */
-#define SNAPSHOT_SLICE_NODES 2048
-
 /* Loop handles and settings; after recovery. */
 void snapshots_init(struct server *s);
 /* Write snapshot.<last zxid> now, in this thread (start-up). */

@@ -87,15 +87,11 @@ def crash_config(rng):
         props["zookeeper.preAllocSize"] = "16"
     if rng.random() < 0.3:  # written by a forked child instead of the loop
         props["zookeeper.snapshot.compression.method"] = "gz"
+    # Snapshots are fuzzy: a slice of nodes serialized per loop turn while
+    # writes go on. One node per turn makes every snapshot of these small
+    # trees interleave with the writes (and kills land inside them).
+    props["corral.snapshot.sliceNodes"] = rng.choice(("1", "3", "2048"))
     return cfg, props
-
-
-def crash_env(rng):
-    """Snapshots are fuzzy: serialized a slice of nodes per loop turn while
-    writes go on. One node per turn makes every snapshot of these small
-    trees interleave with the writes (and kills land inside them)."""
-    return {"CORRAL_SNAPSHOT_SLICE_NODES": rng.choice(("1", "3", "2048"))}
-
 
 
 def check_dir_names(files, when):
@@ -285,7 +281,7 @@ def test_crash_recovery(corrald_factory):
           % (seed, trials))
     rng = random.Random(seed)
     cfg, props = crash_config(rng)
-    srv = corrald_factory(cfg=cfg, props=props, extra_env=crash_env(rng))
+    srv = corrald_factory(cfg=cfg, props=props)
     chk = Checker(srv, seed, "crash test")
     t0 = time.monotonic()
     for t in range(trials):
@@ -302,10 +298,9 @@ def test_crash_recovery(corrald_factory):
         files_before = list_files(srv.data_dir)
         check_dir_names(files_before, "after SIGKILL")
         srv.extra_cfg, srv.props = crash_config(rng)  # maybe another configuration
-        srv.extra_env = crash_env(rng)
         srv.start()
-        load.desc += ", killed after %.3fs, restarted with %s %s %s" % (
-            delay, srv.extra_cfg, srv.props, srv.extra_env)
+        load.desc += ", killed after %.3fs, restarted with %s %s" % (
+            delay, srv.extra_cfg, srv.props)
         # Before anything is written again:
         chk.check_files_after_restart(files_before, list_files(srv.data_dir), srvr_zxid(srv))
         chk.verify(load, "trial %d" % t)
@@ -558,7 +553,7 @@ def test_fuzzy_snapshots_recovered_by_corrald_and_zookeeper(zookeeper_factory, c
     seed = random.SystemRandom().randrange(2 ** 32)
     print("\nfuzzy snapshot test: seed %d" % seed)
     srv = corrald_factory(cfg={"snapCount": "20", "autopurge.purgeInterval": "0"},
-                          props=EXTENDED, extra_env={"CORRAL_SNAPSHOT_SLICE_NODES": "1"})
+                          props=dict(EXTENDED, **{"corral.snapshot.sliceNodes": "1"}))
     fuzzy_load(srv.hosts, random.Random(seed))
     before = kazoo_tree(srv.hosts)
     snaps = [f for f in list_files(srv.data_dir) if f.startswith("snapshot.")]
