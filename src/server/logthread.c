@@ -1,15 +1,39 @@
 /* logthread: the batching writer thread and its hand-off with the loop. */
 #include "logthread.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 static int64_t now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Tell the loop (thread side). A full counter cannot happen: the loop
+ * drains it on every wake-up. */
+static void wake_loop(logthread_t *lt)
+{
+    uint64_t one = 1;
+    while (write(lt->wake_fd, &one, sizeof(one)) < 0 && errno == EINTR)
+        ;
+}
+
+/* The loop side: drain the eventfd, then let the owner poll. */
+static void on_wake(uv_poll_t *h, int status, int events)
+{
+    logthread_t *lt = h->data;
+    (void)status;
+    (void)events;
+    uint64_t n;
+    while (read(lt->wake_fd, &n, sizeof(n)) < 0 && errno == EINTR)
+        ;
+    lt->on_durable(lt->data);
 }
 
 static void *run(void *arg)
@@ -48,16 +72,21 @@ static void *run(void *arg)
             rc = lt->backend.sync(lt->backend.ctx, err, sizeof(err));
         int64_t took = now_ms() - t0;
 
+        if (rc == 0) {
+            /* Published before the mutex is taken again, so the loop's
+             * next append never waits for this bookkeeping. */
+            atomic_store(&lt->durable_zxid, last);
+            if (lt->fsync_warn_ms > 0 && took > lt->fsync_warn_ms)
+                atomic_store(&lt->slow_fsync_ms, took);
+            wake_loop(lt);
+        }
         pthread_mutex_lock(&lt->mu);
         if (rc != 0) {
             snprintf(lt->error, sizeof(lt->error), "%s", err);
             atomic_store(&lt->failed, true);
-            uv_async_send(&lt->wake);
+            wake_loop(lt);
             break;
         }
-        atomic_store(&lt->durable_zxid, last);
-        if (lt->fsync_warn_ms > 0 && took > lt->fsync_warn_ms)
-            atomic_store(&lt->slow_fsync_ms, took);
         lt->stats.batches++;
         lt->stats.entries += count;
         lt->stats.fsync_count++;
@@ -65,7 +94,6 @@ static void *run(void *arg)
         lt->stats.last_fsync_ms = took;
         if (took > lt->stats.fsync_ms_max)
             lt->stats.fsync_ms_max = took;
-        uv_async_send(&lt->wake);
     }
     pthread_mutex_unlock(&lt->mu);
     buf_free(&batch);
@@ -73,7 +101,7 @@ static void *run(void *arg)
 }
 
 int logthread_start(logthread_t *lt, uv_loop_t *loop, logthread_backend_t backend,
-                    int64_t fsync_warn_ms, uv_async_cb on_durable, void *data)
+                    int64_t fsync_warn_ms, void (*on_durable)(void *data), void *data)
 {
     memset(lt, 0, sizeof(*lt));
     atomic_init(&lt->failed, false);
@@ -84,10 +112,23 @@ int logthread_start(logthread_t *lt, uv_loop_t *loop, logthread_backend_t backen
     buf_init_nofork(&lt->staged);
     lt->backend = backend;
     lt->fsync_warn_ms = fsync_warn_ms;
-    uv_async_init(loop, &lt->wake, on_durable);
-    lt->wake.data = data;
-    if (pthread_create(&lt->thread, NULL, run, lt) != 0) {
+    lt->on_durable = on_durable;
+    lt->data = data;
+    lt->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (lt->wake_fd < 0)
+        return -1;
+    if (uv_poll_init(loop, &lt->wake, lt->wake_fd) != 0) {
+        close(lt->wake_fd);
+        errno = EINVAL;
+        return -1;
+    }
+    lt->wake.data = lt;
+    uv_poll_start(&lt->wake, UV_READABLE, on_wake);
+    int rc = pthread_create(&lt->thread, NULL, run, lt);
+    if (rc != 0) {
         uv_close((uv_handle_t *)&lt->wake, NULL);
+        close(lt->wake_fd);
+        errno = rc;
         return -1;
     }
     lt->started = true;
@@ -102,9 +143,11 @@ void logthread_append(logthread_t *lt, const uint8_t *p, size_t len, int64_t zxi
     lt->staged_last = zxid;
     lt->staged_count++;
     buf_append(&lt->staged, p, len);
-    if (lt->idle)
-        pthread_cond_signal(&lt->cv);
+    bool wake = lt->idle;
+    lt->idle = false; /* one signal per wait */
     pthread_mutex_unlock(&lt->mu);
+    if (wake)
+        pthread_cond_signal(&lt->cv);
 }
 
 bool logthread_poll(logthread_t *lt, int64_t *durable_zxid, char *err, size_t errlen)
@@ -151,6 +194,7 @@ void logthread_stop(logthread_t *lt)
     lt->started = false;
     if (!uv_is_closing((uv_handle_t *)&lt->wake))
         uv_close((uv_handle_t *)&lt->wake, NULL);
+    close(lt->wake_fd); /* libuv has stopped polling it: uv_close did */
     buf_free(&lt->staged);
     pthread_mutex_destroy(&lt->mu);
     pthread_cond_destroy(&lt->cv);

@@ -1,7 +1,11 @@
 /* logthread: group commit. The event loop appends encoded log entries to a
  * staging buffer; one log thread repeatedly takes everything staged so far,
  * writes it and fsyncs once, then reports the highest zxid now durable back
- * to the loop through a uv_async wake-up. Whatever arrives while an fsync
+ * to the loop by writing an eventfd the loop polls (not a uv_async: its
+ * receiver spins and yields while the sender finishes, which on two cores
+ * put a context switch into every 1-in-flight write's round trip). The
+ * thread is woken after the loop drops the mutex, so it never wakes only to
+ * block on it. Whatever arrives while an fsync
  * runs forms the next batch, so batches grow with load; the thread is only
  * signalled when it waits for entries.
  *
@@ -57,14 +61,19 @@ typedef struct logthread {
     _Atomic int64_t durable_zxid;
     _Atomic int64_t slow_fsync_ms; /* last fsync above fsync_warn_ms, 0 once taken */
     int64_t fsync_warn_ms;
-    uv_async_t wake; /* to the loop */
+    int wake_fd;       /* eventfd: the thread writes, the loop's poll reads */
+    uv_poll_t wake;    /* on wake_fd */
+    void (*on_durable)(void *data);
+    void *data;
     logthread_backend_t backend;
     bool started;
 } logthread_t;
 
-/* on_durable runs on the loop thread after each batch (and after a failure). */
+/* on_durable(data) runs on the loop thread after batches (one call may
+ * cover several) and after a failure. Returns -1 with errno set when the
+ * eventfd or the thread cannot be made. */
 int logthread_start(logthread_t *lt, uv_loop_t *loop, logthread_backend_t backend,
-                    int64_t fsync_warn_ms, uv_async_cb on_durable, void *data);
+                    int64_t fsync_warn_ms, void (*on_durable)(void *data), void *data);
 /* Stage one encoded entry (loop thread). */
 void logthread_append(logthread_t *lt, const uint8_t *p, size_t len, int64_t zxid);
 /* What the thread has made durable; false if it failed (err filled). */
@@ -75,7 +84,8 @@ int64_t logthread_take_slow_fsync(logthread_t *lt);
 void logthread_get_stats(logthread_t *lt, logthread_stats_t *out);
 /* Start a new log file before the next batch (a snapshot is being taken). */
 void logthread_request_roll(logthread_t *lt);
-/* Finish the staged entries, stop the thread, close the async handle. */
+/* Finish the staged entries, stop the thread, close the poll handle and
+ * the eventfd. */
 void logthread_stop(logthread_t *lt);
 
 #endif

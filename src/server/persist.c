@@ -149,9 +149,9 @@ void persist_apply_ready(server_t *s)
     s->sliced_this_turn = false;
 }
 
-static void on_durable(uv_async_t *a)
+static void on_durable(void *data)
 {
-    server_t *s = a->data;
+    server_t *s = data;
     int64_t durable;
     char err[256];
     if (!logthread_poll(&s->log_thread, &durable, err, sizeof(err))) {
@@ -297,7 +297,7 @@ int persist_open(server_t *s, char *err, size_t errlen)
     logthread_backend_t be = {be_write, be_sync, be_roll, s};
     if (logthread_start(&s->log_thread, s->loop, be, s->cfg.fsync_warning_threshold_ms, on_durable,
                         s) != 0) {
-        snprintf(err, errlen, "cannot start the log thread");
+        snprintf(err, errlen, "cannot start the log thread: %s", strerror(errno));
         return -1;
     }
     s->log_open = true;
