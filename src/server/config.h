@@ -193,9 +193,9 @@ typedef struct corral_config {
     bool readonly_mode_enabled;                   /* readonlymode.enabled (false), -D only */
     bool enforce_quota;                           /* zookeeper.enforceQuota (false) */
     int32_t max_cnxns;                            /* zookeeper.maxCnxns (0 = no limit) */
-    int32_t snapshot_slice_nodes; /* corral.snapshot.sliceNodes: nodes a fuzzy snapshot
-                                   * serializes per loop turn (2048, 1..1048576) */
-    int32_t snap_count;                           /* zookeeper.snapCount (100000, at least 2) */
+    int32_t snapshot_slice_nodes;            /* corral.snapshot.sliceNodes: nodes a fuzzy snapshot
+                                              * serializes per loop turn (2048, 1..1048576) */
+    int32_t snap_count;                      /* zookeeper.snapCount (100000, at least 2) */
     int64_t snap_size_limit_kib;             /* zookeeper.snapSizeLimitInKb (4194304; <= 0 off) */
     int64_t txn_log_size_limit_kib;          /* zookeeper.txnLogSizeLimitInKb (-1 = off) */
     int64_t pre_alloc_size_kib;              /* zookeeper.preAllocSize (65536) */

@@ -61,8 +61,8 @@ typedef struct logthread {
     _Atomic int64_t durable_zxid;
     _Atomic int64_t slow_fsync_ms; /* last fsync above fsync_warn_ms, 0 once taken */
     int64_t fsync_warn_ms;
-    int wake_fd;       /* eventfd: the thread writes, the loop's poll reads */
-    uv_poll_t wake;    /* on wake_fd */
+    int wake_fd;    /* eventfd: the thread writes, the loop's poll reads */
+    uv_poll_t wake; /* on wake_fd */
     void (*on_durable)(void *data);
     void *data;
     logthread_backend_t backend;
