@@ -64,8 +64,8 @@ void handshake_session_created(conn_t *c, const pending_txn_t *t)
     attach(c, sess);
     uint8_t pw[SESSION_PASSWORD_LEN];
     session_password((uint64_t)sess->id, pw);
-    log_info(&s->log, "established session 0x%llx with negotiated timeout %d for client %s:%d",
-             (unsigned long long)sess->id, c->timeout_ms, c->peer_ip, c->peer_port);
+    log_debug(&s->log, "established session 0x%llx with negotiated timeout %d for client %s:%d",
+              (unsigned long long)sess->id, c->timeout_ms, c->peer_ip, c->peer_port);
     send_connect_response(c, c->timeout_ms, sess->id, pw);
     request_resume(c);
 }
@@ -94,8 +94,8 @@ static void resume_session(conn_t *c, const zk_connect_request_t *req)
         return;
     }
     attach(c, sess);
-    log_info(&s->log, "re-established session 0x%llx with negotiated timeout %d for client %s:%d",
-             (unsigned long long)sess->id, c->timeout_ms, c->peer_ip, c->peer_port);
+    log_debug(&s->log, "re-established session 0x%llx with negotiated timeout %d for client %s:%d",
+              (unsigned long long)sess->id, c->timeout_ms, c->peer_ip, c->peer_port);
     send_connect_response(c, c->timeout_ms, sess->id, pw);
 }
 

@@ -649,8 +649,8 @@ static void request_execute(conn_t *c, const uint8_t *p, size_t n, int64_t start
             c->session = NULL;
             sess->owner = NULL;
             c->draining = true; /* nothing after closeSession is answered */
-            log_info(&s->log, "closing session 0x%llx at the client's request",
-                     (unsigned long long)sess->id);
+            log_debug(&s->log, "closing session 0x%llx at the client's request",
+                      (unsigned long long)sess->id);
             server_close_session(s, sess, c, r.xid);
             proto_request_free(&r);
             return; /* answered when applied */
