@@ -46,8 +46,8 @@ static void write_children(buf_t *b, const tree_t *t, const znode_t *n)
     uint32_t nkids = kids ? kids->n : 0;
     jw_int(b, (int32_t)nkids);
     for (uint32_t i = 0; i < nkids; i++) {
-        const znode_t *k = kids->v[i];
-        jw_buffer(b, znode_name(k), (int32_t)(k->path_len - k->name_off));
+        const znode_t *k = znode_kids_at(n, kids, i);
+        jw_buffer(b, znode_name(k), (int32_t)znode_name_len(k));
     }
 }
 

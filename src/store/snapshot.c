@@ -272,7 +272,7 @@ static int cmp_kids(const void *a, const void *b)
     if (x->n->czxid != y->n->czxid)
         return x->n->czxid < y->n->czxid ? -1 : 1;
     const char *nx = znode_name(x->n), *ny = znode_name(y->n);
-    size_t lx = x->n->path_len - x->n->name_off, ly = y->n->path_len - y->n->name_off;
+    size_t lx = znode_name_len(x->n), ly = znode_name_len(y->n);
     int c = memcmp(nx, ny, lx < ly ? lx : ly);
     if (c)
         return c;
@@ -370,8 +370,8 @@ static void write_nodes(snap_out_t *o, const tree_t *t)
         }
         uint32_t mask = java_children_capacity(nkids) - 1;
         for (uint32_t i = 0; i < nkids; i++) {
-            const znode_t *k = kids->v[i];
-            uint32_t h = java_string_hash(znode_name(k), k->path_len - k->name_off);
+            const znode_t *k = znode_kids_at(n, kids, i);
+            uint32_t h = java_string_hash(znode_name(k), znode_name_len(k));
             keys[i] = (kid_key_t){java_spread(h) & mask, k};
         }
         qsort(keys, nkids, sizeof(*keys), cmp_kids);
@@ -537,7 +537,7 @@ int snapshot_walk_step(snap_walk_t *w, const tree_t *t, size_t budget, store_err
         if (w->top + kids->n > w->cap)
             walk_grow(w, w->top + kids->n);
         for (uint32_t i = kids->n; i > 0; i--)
-            w->stack[w->top++] = kids->v[i - 1];
+            w->stack[w->top++] = znode_kids_at(n, kids, i - 1);
     }
     if (w->o.failed)
         return store_errf(err, "snapshot: %s", w->o.why);

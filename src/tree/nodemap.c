@@ -1,4 +1,5 @@
-/* nodemap: tagged-pointer linear probing for the path index (see nodemap.h). */
+/* nodemap: grouped 32-bit references with 8-bit hash tags, linear probing,
+ * for the path index (see nodemap.h). */
 #include "nodemap.h"
 
 #include <stdio.h>
@@ -9,29 +10,50 @@
 #include "base/slab.h"
 #include "tree/tree.h"
 
-#define PTR_BITS 48
-#define PTR_MASK ((UINT64_C(1) << PTR_BITS) - 1)
+_Static_assert(sizeof(nodemap_group_t) == 64, "a nodemap group is one cache line");
 
-static uint64_t tag_of(uint64_t h)
+static uint8_t tag_of(uint64_t h)
 {
-    return h & ~PTR_MASK; /* the hash's top 16 bits; the index uses the low bits */
+    return (uint8_t)(h >> 56); /* the index uses the low bits */
 }
 
-static znode_t *node_of(uint64_t slot)
+/* A slot: its index and where it sits (its group, its place in the group),
+ * stepped along the ring without a division. */
+typedef struct cursor {
+    size_t i;
+    nodemap_group_t *g;
+    unsigned k;
+} cursor_t;
+
+static cursor_t cursor_at(const nodemap_t *m, size_t i)
 {
-    return (znode_t *)(uintptr_t)(slot & PTR_MASK);
+    return (cursor_t){i, &m->groups[i / NODEMAP_GROUP], (unsigned)(i % NODEMAP_GROUP)};
 }
 
-static uint64_t make_slot(const znode_t *n, uint64_t h)
+static void cursor_next(const nodemap_t *m, cursor_t *c)
 {
-    uint64_t p = (uint64_t)(uintptr_t)n;
-    if (p & ~PTR_MASK) {
-        /* Linux on x86-64 and arm64 hands out 47/48-bit user addresses
-         * unless a program asks for more, which corrald never does. */
-        fprintf(stderr, "nodemap: pointer %p uses more than %d bits\n", (const void *)n, PTR_BITS);
-        abort();
+    if (++c->i == m->cap) {
+        *c = (cursor_t){0, m->groups, 0};
+    } else if (++c->k == NODEMAP_GROUP) {
+        c->k = 0;
+        c->g++;
     }
-    return p | tag_of(h);
+}
+
+static uint32_t ref_of(const cursor_t *c)
+{
+    return c->g->ref[c->k];
+}
+
+static void set_slot(const cursor_t *c, uint32_t ref, uint8_t tag)
+{
+    c->g->ref[c->k] = ref;
+    c->g->tag[c->k] = tag;
+}
+
+static znode_t *node_at(const nodemap_t *m, uint32_t ref)
+{
+    return (znode_t *)(m->base + ((uintptr_t)ref << 3));
 }
 
 static uint64_t node_hash(const znode_t *n)
@@ -46,37 +68,39 @@ static size_t home_of(uint64_t h, size_t cap)
     return (size_t)(((uint64_t)(uint32_t)h * cap) >> 32);
 }
 
-static size_t next_slot(size_t i, size_t cap)
+static size_t groups_bytes(size_t cap)
 {
-    return i + 1 == cap ? 0 : i + 1;
+    return (cap + NODEMAP_GROUP - 1) / NODEMAP_GROUP * sizeof(nodemap_group_t);
 }
 
-void nodemap_init(nodemap_t *m)
+void nodemap_init(nodemap_t *m, const void *arena_base)
 {
     memset(m, 0, sizeof(*m));
+    m->base = arena_base;
 }
 
 void nodemap_free(nodemap_t *m)
 {
-    big_free(m->slots, m->cap * sizeof(*m->slots));
-    nodemap_init(m);
+    big_free(m->groups, groups_bytes(m->cap));
+    nodemap_init(m, m->base);
 }
 
 static void resize(nodemap_t *m, size_t cap)
 {
-    uint64_t *old = m->slots;
-    size_t oldcap = m->cap;
-    m->slots = big_calloc(cap * sizeof(*m->slots));
+    nodemap_t old = *m;
+    m->groups = big_calloc(groups_bytes(cap));
     m->cap = cap;
-    for (size_t i = 0; i < oldcap; i++) {
-        if (!old[i])
+    for (size_t i = 0; i < old.cap; i++) {
+        uint32_t ref = old.groups[i / NODEMAP_GROUP].ref[i % NODEMAP_GROUP];
+        if (!ref)
             continue;
-        size_t j = home_of(node_hash(node_of(old[i])), cap);
-        while (m->slots[j])
-            j = next_slot(j, cap);
-        m->slots[j] = old[i];
+        uint64_t h = node_hash(node_at(m, ref));
+        cursor_t c = cursor_at(m, home_of(h, cap));
+        while (ref_of(&c))
+            cursor_next(m, &c);
+        set_slot(&c, ref, tag_of(h));
     }
-    big_free(old, oldcap * sizeof(*old));
+    big_free(old.groups, groups_bytes(old.cap));
 }
 
 static bool over_load(size_t n, size_t cap)
@@ -92,48 +116,61 @@ static size_t grown(size_t cap)
 
 void nodemap_reserve(nodemap_t *m, size_t n)
 {
-    size_t cap = m->cap ? m->cap : 16;
+    size_t cap = m->cap ? m->cap : grown(0);
     while (over_load(n, cap))
         cap = grown(cap);
     if (cap != m->cap)
         resize(m, cap);
 }
 
-static bool matches(uint64_t slot, uint64_t tag, const char *path, size_t len)
+/* The slot's node, if its tag and then its path match. */
+static znode_t *match(const nodemap_t *m, const cursor_t *c, uint8_t tag, const char *path,
+                      size_t len)
 {
-    if ((slot & ~PTR_MASK) != tag)
-        return false;
-    const znode_t *n = node_of(slot);
-    return n->path_len == len && memcmp(znode_path(n), path, len) == 0;
+    if (c->g->tag[c->k] != tag)
+        return NULL;
+    znode_t *n = node_at(m, ref_of(c));
+    return n->path_len == len && memcmp(znode_path(n), path, len) == 0 ? n : NULL;
 }
 
 znode_t *nodemap_get(const nodemap_t *m, const char *path, size_t len)
 {
     if (!m->cap)
         return NULL;
-    uint64_t h = hash_bytes(path, len), tag = tag_of(h);
-    for (size_t i = home_of(h, m->cap); m->slots[i]; i = next_slot(i, m->cap))
-        if (matches(m->slots[i], tag, path, len))
-            return node_of(m->slots[i]);
+    uint64_t h = hash_bytes(path, len);
+    uint8_t tag = tag_of(h);
+    for (cursor_t c = cursor_at(m, home_of(h, m->cap)); ref_of(&c); cursor_next(m, &c)) {
+        znode_t *n = match(m, &c, tag, path, len);
+        if (n)
+            return n;
+    }
     return NULL;
 }
 
 void nodemap_prefetch(const nodemap_t *m, const char *path, size_t len)
 {
     if (m->cap)
-        __builtin_prefetch(&m->slots[home_of(hash_bytes(path, len), m->cap)], 1);
+        __builtin_prefetch(cursor_at(m, home_of(hash_bytes(path, len), m->cap)).g, 1);
 }
 
 znode_t *nodemap_put_new(nodemap_t *m, znode_t *n)
 {
+    if (slab_arena_of(n) != m->base) {
+        fprintf(stderr, "nodemap: node %p is not in the arena at %p\n", (void *)n,
+                (const void *)m->base);
+        abort();
+    }
     if (over_load(m->used + 1, m->cap))
         resize(m, grown(m->cap));
-    uint64_t h = node_hash(n), tag = tag_of(h);
-    size_t i = home_of(h, m->cap);
-    for (; m->slots[i]; i = next_slot(i, m->cap))
-        if (matches(m->slots[i], tag, znode_path(n), n->path_len))
-            return node_of(m->slots[i]);
-    m->slots[i] = make_slot(n, h);
+    uint64_t h = node_hash(n);
+    uint8_t tag = tag_of(h);
+    cursor_t c = cursor_at(m, home_of(h, m->cap));
+    for (; ref_of(&c); cursor_next(m, &c)) {
+        znode_t *present = match(m, &c, tag, znode_path(n), n->path_len);
+        if (present)
+            return present;
+    }
+    set_slot(&c, slab_ref(n), tag);
     m->used++;
     return NULL;
 }
@@ -143,30 +180,36 @@ void nodemap_del(nodemap_t *m, const znode_t *n)
     if (!m->cap)
         return;
     size_t cap = m->cap;
-    size_t i = home_of(node_hash(n), cap);
-    while (m->slots[i] && node_of(m->slots[i]) != n)
-        i = next_slot(i, cap);
-    if (!m->slots[i])
+    uint32_t ref = slab_ref(n);
+    cursor_t hole = cursor_at(m, home_of(node_hash(n), cap));
+    while (ref_of(&hole) && ref_of(&hole) != ref)
+        cursor_next(m, &hole);
+    if (!ref_of(&hole))
         return;
     /* Backward shift: move later members of the cluster into the hole when
      * their home slot is not strictly between the hole and where they sit
      * (positions compared around the ring). */
-    for (size_t j = next_slot(i, cap); m->slots[j]; j = next_slot(j, cap)) {
-        size_t home = home_of(node_hash(node_of(m->slots[j])), cap);
-        bool stays = (i <= j) ? (i < home && home <= j) : (i < home || home <= j);
+    cursor_t j = hole;
+    for (cursor_next(m, &j); ref_of(&j); cursor_next(m, &j)) {
+        size_t home = home_of(node_hash(node_at(m, ref_of(&j))), cap), i = hole.i;
+        bool stays = (i <= j.i) ? (i < home && home <= j.i) : (i < home || home <= j.i);
         if (stays)
             continue;
-        m->slots[i] = m->slots[j];
-        i = j;
+        set_slot(&hole, ref_of(&j), j.g->tag[j.k]);
+        hole = j;
     }
-    m->slots[i] = 0;
+    set_slot(&hole, 0, 0);
     m->used--;
 }
 
 znode_t *nodemap_next(const nodemap_t *m, size_t *pos)
 {
-    for (; *pos < m->cap; (*pos)++)
-        if (m->slots[*pos])
-            return node_of(m->slots[(*pos)++]);
+    for (; *pos < m->cap; (*pos)++) {
+        uint32_t ref = m->groups[*pos / NODEMAP_GROUP].ref[*pos % NODEMAP_GROUP];
+        if (ref) {
+            (*pos)++;
+            return node_at(m, ref);
+        }
+    }
     return NULL;
 }

@@ -65,9 +65,9 @@ static bool quota_root_of(const znode_t *n, const char *name, char *buf, size_t 
     size_t nlen = strlen(name);
     if (n->path_len <= QUOTA_PREFIX_LEN + 1 + nlen ||
         memcmp(znode_path(n), QUOTA_PREFIX "/", QUOTA_PREFIX_LEN + 1) != 0 ||
-        n->path_len - n->name_off != nlen || memcmp(znode_name(n), name, nlen) != 0)
+        znode_name_len(n) != nlen || memcmp(znode_name(n), name, nlen) != 0)
         return false;
-    size_t root_len = n->name_off - 1 - QUOTA_PREFIX_LEN;
+    size_t root_len = n->path_len - nlen - 1 - QUOTA_PREFIX_LEN; /* before "/<name>" */
     if (root_len == 0 || root_len >= cap)
         return false;
     memcpy(buf, znode_path(n) + QUOTA_PREFIX_LEN, root_len);

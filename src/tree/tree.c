@@ -1,12 +1,12 @@
-/* tree: znode storage. Nodes live in the tree's slab and are indexed by full
- * path (nodemap); a node with children has an array of child pointers
- * (swap-remove, each child knows its slot) so getChildren is O(children) and
- * delete is O(1). A node finds its parent by path. Child arrays and non-zero
- * ephemeral owners live in side tables keyed by node address (nodes never
- * move); owner entries and the Stat blocks of non-pristine nodes (tree.h)
- * are carved from the same slab. Interned ACLs are
- * reference counted and numbered by reusable 32-bit ids (acl_ids), which is
- * what a node stores. */
+/* tree: znode storage. Nodes live in the tree's slab, an arena (slab.h), and
+ * are indexed by full path (nodemap); a node with children has an array of
+ * the children's 32-bit references (swap-remove, each child knows its slot)
+ * so getChildren is O(children) and delete is O(1). A node finds its parent
+ * by path. Child arrays and non-zero ephemeral owners live in side tables
+ * keyed by node address (nodes never move); owner entries and the Stat
+ * blocks of non-pristine nodes (tree.h) are carved from the same arena.
+ * Interned ACLs are reference counted and numbered by reusable 32-bit ids
+ * (acl_ids), which is what a node stores. */
 #include "tree.h"
 
 #include "tree/quota.h"
@@ -91,7 +91,8 @@ static size_t node_bytes(const znode_t *n)
 
 /* One slab object holds the node, its path and at least `data_room` bytes
  * of data (tree.h: never less than ZNODE_MIN_ROOM; the 8-byte rounding the
- * slab would waste is room too). The header is zeroed. */
+ * slab would waste is room too). The header is zeroed. The caller keeps the
+ * object within SLAB_MAX_OBJECT unless the path alone is longer. */
 static znode_t *node_new(tree_t *t, const char *path, size_t len, uint32_t data_room)
 {
     if (data_room < ZNODE_MIN_ROOM)
@@ -103,10 +104,17 @@ static znode_t *node_new(tree_t *t, const char *path, size_t len, uint32_t data_
     memcpy(n->path, path, len);
     n->path[len] = '\0';
     n->path_len = (uint32_t)len;
-    n->inline_cap = (uint32_t)(bytes - head); /* <= ZNODE_ROOM_MAX + 7: fits 29 bits */
+    n->inline_cap = (uint32_t)(bytes - head); /* <= ZNODE_ROOM_MAX + 7: fits 12 bits */
     const char *slash = len ? memrchr(path, '/', len) : NULL;
-    n->name_off = slash ? (uint32_t)(slash - path + 1) : 0;
+    size_t name_len = slash ? len - (size_t)(slash - path + 1) : len;
+    n->name_len = name_len < ZNODE_NAME_LONG ? (uint32_t)name_len : ZNODE_NAME_LONG;
     return n;
+}
+
+uint32_t znode_long_name_len(const znode_t *n)
+{
+    const char *slash = memrchr(n->path, '/', n->path_len);
+    return (uint32_t)(n->path + n->path_len - (slash + 1));
 }
 
 static void node_free(tree_t *t, znode_t *n)
@@ -119,10 +127,10 @@ static void node_free(tree_t *t, znode_t *n)
         slab_free(&t->node_mem, u64map_del(&t->owners, (uint64_t)(uintptr_t)n),
                   sizeof(owner_entry_t));
     if (n->ext)
-        slab_free(&t->node_mem, n->ext, sizeof(znode_ext_t));
+        slab_free(&t->node_mem, znode_ext_of(n), sizeof(znode_ext_t));
     if (t->holding) {
         /* Everything the node pointed to is gone; its block waits. */
-        n->ext = NULL;
+        n->ext = 0;
         n->has_kids = n->has_owner = n->data_on_heap = 0;
         n->data_len = -1;
         n->slot_in_parent = ZNODE_DEAD_SLOT;
@@ -201,15 +209,15 @@ static void link_child(tree_t *t, znode_t *parent, znode_t *n)
         parent->has_kids = 1;
     }
     n->slot_in_parent = k->n;
-    k->v[k->n++] = n;
+    k->v[k->n++] = slab_ref(n);
 }
 
 /* Swap-remove n from its parent's children; the array goes with the last. */
 static void unlink_child(tree_t *t, znode_t *parent, znode_t *n)
 {
     znode_kids_t *k = kids_of(t, parent);
-    znode_t *last = k->v[--k->n];
-    k->v[n->slot_in_parent] = last;
+    znode_t *last = znode_kids_at(parent, k, --k->n);
+    k->v[n->slot_in_parent] = slab_ref(last);
     last->slot_in_parent = n->slot_in_parent;
     if (k->n == 0) {
         u64map_del(&t->kids, (uint64_t)(uintptr_t)parent);
@@ -234,8 +242,8 @@ static znode_t *builtin(tree_t *t, znode_t *parent, const char *path)
 void tree_init(tree_t *t, bool extended_types)
 {
     memset(t, 0, sizeof(*t));
-    nodemap_init(&t->nodes);
-    slab_init(&t->node_mem);
+    slab_init_arena(&t->node_mem);
+    nodemap_init(&t->nodes, t->node_mem.base);
     strmap_init(&t->acls);
     u64map_init(&t->ephemerals);
     u64map_init(&t->owners);
@@ -282,7 +290,7 @@ void tree_free(tree_t *t)
     }
     acl_free_entries(&t->open_acl);
     nodemap_free(&t->nodes);
-    free(t->held); /* held node blocks go with the slab */
+    tree_release_nodes(t); /* every object freed: the arena checks under ASan */
     slab_destroy(&t->node_mem);
     strmap_free(&t->acls);
     u64map_free(&t->ephemerals);
@@ -404,7 +412,10 @@ znode_t *tree_add(tree_t *t, znode_t *parent, const char *path, size_t len, cons
                   int32_t data_len, tree_acl_t *acl, int64_t ephemeral_owner, int64_t zxid,
                   int64_t time_ms)
 {
-    bool fits = data_len <= (int32_t)ZNODE_ROOM_MAX;
+    /* Inline only while the node stays one of the slab's size classes (a
+     * long path alone may be more: its data then needs a pointer's room). */
+    size_t head = ZNODE_HEADER_BYTES + len + 1;
+    bool fits = data_len <= (int32_t)ZNODE_MIN_ROOM || head + (size_t)data_len <= SLAB_MAX_OBJECT;
     znode_t *n = node_new(t, path, len, data_len > 0 && fits ? (uint32_t)data_len : 0);
     if (nodemap_put_new(&t->nodes, n)) {
         slab_free(&t->node_mem, n, node_bytes(n));
@@ -530,7 +541,7 @@ znode_t *tree_make_full(tree_t *t, znode_t *n)
     x->mzxid = x->pzxid = n->czxid;
     x->mtime = n->ctime;
     x->version = x->cversion = x->aversion = 0;
-    n->ext = x;
+    n->ext = slab_ref(x);
     return n;
 }
 
@@ -555,7 +566,7 @@ void tree_walk(const tree_t *t, const znode_t *n, void (*fn)(void *ctx, const zn
                 cap *= 2;
                 stack = xrealloc(stack, cap * sizeof(*stack));
             }
-            stack[top++] = k->v[i];
+            stack[top++] = znode_kids_at(cur, k, i);
         }
     }
     free(stack);

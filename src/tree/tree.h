@@ -32,34 +32,45 @@ typedef struct tree_acl {
     buf_t key; /* jute encoding of the list: the interning key */
 } tree_acl_t;
 
-/* A node's children: swap-remove, each child knows its slot. */
+/* A node's children: swap-remove, each child knows its slot. The children
+ * are 32-bit references into the node arena (slab.h); read them with
+ * znode_kid. */
 typedef struct znode_kids {
     uint32_t n, cap;
-    struct znode *v[];
+    slab_ref_t v[];
 } znode_kids_t;
 
-/* One allocation from the tree's slab holds the node's 48-byte header, its
- * path and its data room. Nodes never move.
+/* One allocation from the tree's slab holds the node's 40-byte header, its
+ * path and its data room. Nodes never move. The slab is an arena (slab.h):
+ * every node, Stat block and owner entry of a tree lives in one range of
+ * address space, so they name each other with 32-bit references (slab_ref_t)
+ * and a reference turns back into an address with any node of the tree as
+ * the anchor (slab_at).
  *
  * - Stat. A pristine node (every create makes one; a snapshot load does for
- *   a node whose stored fields match) has `ext` NULL: its other Stat fields
+ *   a node whose stored fields match) has `ext` 0: its other Stat fields
  *   are implied, mzxid == pzxid == czxid, mtime == ctime and version ==
  *   cversion == aversion == 0. Before any of them changes (setData, setACL,
  *   the first child linked, a parent's cversion/pzxid raised),
  *   tree_make_full gives the node its znode_ext_t block (40 bytes from the
- *   slab, freed with the node). Read the fields through znode_mzxid ..
- *   znode_aversion; write them only through znode_full(n), which aborts on
- *   a pristine node. A node with children always has its block.
+ *   slab, freed with the node; `ext` is its reference). Read the fields
+ *   through znode_mzxid .. znode_aversion; write them only through
+ *   znode_full(n), which aborts on a pristine node. A node with children
+ *   always has its block.
  *
  * What most nodes never need lives elsewhere:
  *
  * - Data. Null data is data_len -1. Otherwise the data is inline, in the
- *   `inline_cap` bytes after the path's NUL, unless a setData outgrew that
- *   room: then `data_on_heap` is set and the first 8 bytes of the room hold
- *   the heap copy's address (unaligned; read it with znode_data). The room
- *   is fixed at creation: the data's length but at least ZNODE_MIN_ROOM
- *   (= the pointer) bytes, plus whatever the slab's 8-byte rounding leaves
- *   over. Data longer than ZNODE_ROOM_MAX starts on the heap.
+ *   `inline_cap` bytes after the path's NUL, unless it did not fit: then
+ *   `data_on_heap` is set and the first 8 bytes of the room hold the heap
+ *   copy's address (unaligned; read it with znode_data). The room is fixed
+ *   at creation: the data's length but at least ZNODE_MIN_ROOM (= the
+ *   pointer) bytes, plus whatever the slab's 8-byte rounding leaves over.
+ *   Data that would make the node larger than SLAB_MAX_OBJECT (the slab's
+ *   own size classes) starts on the heap, and so does data a setData makes
+ *   longer than the room.
+ * - The name: the path's last component, found from `name_len` (or, for a
+ *   name of ZNODE_NAME_LONG bytes or more, by looking for the last '/').
  * - The parent: found by path (tree_parent), one hash lookup.
  * - The stored ephemeral owner, when not 0 (ephemerals, containers, TTL
  *   nodes): `has_owner` is set and the tree's `owners` side table maps the
@@ -69,13 +80,19 @@ typedef struct znode_kids {
  *   child, and then the tree's `kids` side table maps the node's address to
  *   its child array (swap-remove; each child keeps its slot). The array is
  *   freed when the last child goes, so a leaf never costs a lookup. Read
- *   them with znode_nkids / znode_kids (znode_has_kids needs no tree).
+ *   them with znode_nkids / znode_kids / znode_kid (znode_has_kids needs no
+ *   tree).
  * - The ACL: `acl_id` indexes tree_t.acl_ids, the interned ACLs; read it
  *   with znode_acl. Ids of ACLs no node or change record references any
  *   more are reused. The id is not the snapshot index (tree_acl_t.index). */
 #define ZNODE_MIN_ROOM 8u
-/* inline_cap has 29 bits: the room plus 7 of rounding. */
-#define ZNODE_ROOM_MAX ((1u << 29) - 8u)
+/* The header: what every node pays before its path. */
+#define ZNODE_HEADER_BYTES 40u
+/* The largest room a node gets at creation (the root's, with the shortest
+ * path), before the slab's rounding (at most 7 more). */
+#define ZNODE_ROOM_MAX (SLAB_MAX_OBJECT - ZNODE_HEADER_BYTES - 2u)
+/* name_len of a name this long or longer (then found in the path). */
+#define ZNODE_NAME_LONG ((1u << 17) - 1u)
 
 /* The Stat fields a pristine node implies. */
 typedef struct znode_ext {
@@ -85,23 +102,32 @@ typedef struct znode_ext {
 
 typedef struct znode {
     int64_t czxid, ctime;
-    znode_ext_t *ext;          /* NULL: pristine, the other Stat fields implied */
+    slab_ref_t ext;            /* the Stat block; 0: pristine, its fields implied */
     int32_t data_len;          /* -1: null data */
     uint32_t acl_id;           /* tree_t.acl_ids */
-    uint32_t inline_cap : 29;  /* data room after the path, >= ZNODE_MIN_ROOM */
+    uint32_t inline_cap : 12;  /* data room after the path, >= ZNODE_MIN_ROOM */
     uint32_t data_on_heap : 1; /* the room holds a pointer to the data */
     uint32_t has_owner : 1;    /* non-zero stored owner, in tree_t.owners */
     uint32_t has_kids : 1;     /* at least one child, in tree_t.kids; implies ext */
+    uint32_t name_len : 17;    /* the last component's length; ZNODE_NAME_LONG: longer */
     uint32_t path_len;
-    uint32_t name_off; /* offset of the last path component */
     uint32_t slot_in_parent;
     char path[]; /* NUL-terminated; the data room follows */
 } znode_t;
 
+_Static_assert(offsetof(znode_t, path) == ZNODE_HEADER_BYTES, "the znode header is 40 bytes");
+_Static_assert(ZNODE_ROOM_MAX + 7u < (1u << 12), "inline_cap holds any room");
+
+/* The node's Stat block, or NULL for a pristine node. */
+static inline znode_ext_t *znode_ext_of(const znode_t *n)
+{
+    return (znode_ext_t *)slab_at(n, n->ext);
+}
+
 /* The node has its Stat block (it is not pristine). */
 static inline bool znode_is_full(const znode_t *n)
 {
-    return n->ext != NULL;
+    return n->ext != 0;
 }
 /* The full path, NUL-terminated. */
 static inline const char *znode_path(const znode_t *n)
@@ -114,32 +140,32 @@ static inline znode_ext_t *znode_full(znode_t *n)
 {
     if (!n->ext)
         abort();
-    return n->ext;
+    return znode_ext_of(n);
 }
 static inline int64_t znode_mzxid(const znode_t *n)
 {
-    return n->ext ? n->ext->mzxid : n->czxid;
+    return n->ext ? znode_ext_of(n)->mzxid : n->czxid;
 }
 static inline int64_t znode_pzxid(const znode_t *n)
 {
-    return n->ext ? n->ext->pzxid : n->czxid;
+    return n->ext ? znode_ext_of(n)->pzxid : n->czxid;
 }
 static inline int64_t znode_mtime(const znode_t *n)
 {
-    return n->ext ? n->ext->mtime : n->ctime;
+    return n->ext ? znode_ext_of(n)->mtime : n->ctime;
 }
 static inline int32_t znode_version(const znode_t *n)
 {
-    return n->ext ? n->ext->version : 0;
+    return n->ext ? znode_ext_of(n)->version : 0;
 }
 /* The stored cversion (the wire Stat's is derived: znode_stat). */
 static inline int32_t znode_cversion(const znode_t *n)
 {
-    return n->ext ? n->ext->cversion : 0;
+    return n->ext ? znode_ext_of(n)->cversion : 0;
 }
 static inline int32_t znode_aversion(const znode_t *n)
 {
-    return n->ext ? n->ext->aversion : 0;
+    return n->ext ? znode_ext_of(n)->aversion : 0;
 }
 
 /* The node's data: NULL for null data, else data_len bytes. */
@@ -167,7 +193,7 @@ typedef struct eph_list {
 
 typedef struct tree {
     nodemap_t nodes;      /* path -> znode_t */
-    slab_t node_mem;      /* where the znodes live */
+    slab_t node_mem;      /* the node arena: znodes, Stat blocks, owner entries */
     strmap_t acls;        /* jute(acl list) -> tree_acl_t */
     tree_acl_t **acl_ids; /* acl id -> tree_acl_t, NULL for a free id */
     uint32_t acl_ids_n, acl_ids_cap;
@@ -214,9 +240,15 @@ static inline uint32_t znode_nkids(const tree_t *t, const znode_t *n)
 {
     return n->has_kids ? znode_kids(t, n)->n : 0;
 }
+/* Child i (< znode_nkids) of n. */
 static inline znode_t *znode_kid(const tree_t *t, const znode_t *n, uint32_t i)
 {
-    return znode_kids(t, n)->v[i];
+    return (znode_t *)slab_obj(n, znode_kids(t, n)->v[i]);
+}
+/* Child i of n, given n's child array (a loop over the children). */
+static inline znode_t *znode_kids_at(const znode_t *n, const znode_kids_t *k, uint32_t i)
+{
+    return (znode_t *)slab_obj(n, k->v[i]);
 }
 /* The node's interned ACL. */
 static inline tree_acl_t *znode_acl(const tree_t *t, const znode_t *n)
@@ -292,9 +324,17 @@ int64_t znode_session_owner(const tree_t *t, const znode_t *n);
 
 /* Wire Stat of a node (derived cversion, masked owner). */
 void znode_stat(const tree_t *t, const znode_t *n, zk_stat_t *st);
+/* znode_name_len of a name of ZNODE_NAME_LONG bytes or more (rare). */
+uint32_t znode_long_name_len(const znode_t *n) __attribute__((cold));
+/* The length of the last path component. */
+static inline uint32_t znode_name_len(const znode_t *n)
+{
+    return n->name_len != ZNODE_NAME_LONG ? n->name_len : znode_long_name_len(n);
+}
+/* The last path component, "" for the root; it runs to the path's end. */
 static inline const char *znode_name(const znode_t *n)
 {
-    return znode_path(n) + n->name_off;
+    return n->path + n->path_len - znode_name_len(n);
 }
 
 /* Every node, in no particular order: start with *pos = 0; NULL at the end.

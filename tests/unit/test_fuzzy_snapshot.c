@@ -1272,7 +1272,7 @@ static void gen_recreate(gen_t *g, script_t *sc, sim_t *s, const znode_t *n)
         snprintf(paths[np++], PMAX, "%s", znode_path(x));
         const znode_kids_t *k = znode_kids(&s->tree, x);
         for (uint32_t i = 0; k && i < k->n && top < 512; i++)
-            stack[top++] = k->v[i];
+            stack[top++] = znode_kids_at(x, k, i);
     }
     if (np > 24) {
         free(paths);
