@@ -472,7 +472,7 @@ int snapshot_write(const char *snap_dir, int64_t zxid, const tree_t *t,
  * free heap behind in the serving process. */
 struct snap_walk {
     snap_out_t o;
-    const znode_t **stack; /* nodes still to write; may die meanwhile */
+    znode_t **stack; /* nodes still to write; may die meanwhile (held) */
     size_t top, cap;
 };
 
@@ -481,7 +481,7 @@ static void walk_grow(snap_walk_t *w, size_t need)
     size_t cap = w->cap;
     while (cap < need)
         cap *= 2;
-    const znode_t **s = vm_map(cap * sizeof(*s), 0);
+    znode_t **s = vm_map(cap * sizeof(*s), 0);
     memcpy(s, w->stack, w->top * sizeof(*s));
     vm_unmap(w->stack, w->cap * sizeof(*s));
     w->stack = s;
@@ -526,9 +526,10 @@ snap_walk_t *snapshot_walk_begin(const tree_t *t, const snap_session_t *sessions
 int snapshot_walk_step(snap_walk_t *w, const tree_t *t, size_t budget, store_err_t *err)
 {
     while (w->top > 0 && budget > 0 && !w->o.failed) {
-        const znode_t *n = w->stack[--w->top];
+        znode_t *n = w->stack[--w->top];
         if (znode_is_dead(n))
-            continue; /* removed since its parent was written: the log has it */
+            continue;                 /* removed since its parent was written: the log has it */
+        tree_walk_mark_written(t, n); /* from now on, removing it frees it */
         write_node(&w->o, t, n);
         budget--;
         const znode_kids_t *kids = znode_kids(t, n);

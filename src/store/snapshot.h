@@ -82,7 +82,9 @@ typedef int (*snapshot_sink_fn)(void *ctx, const uint8_t *p, size_t len);
  * meanwhile with new ACL lists load with placeholders, see below). Plain
  * format only; its digest trailer names no zxid (the tree's digest as of
  * one zxid is not at hand without an O(nodes) pass). The tree must hold
- * removed nodes (tree_hold_nodes) from begin until snapshot_walk_free.
+ * removed nodes (tree_hold_nodes) from begin until snapshot_walk_free; each
+ * step marks the nodes it writes (tree_walk_mark_written), which is what
+ * lets the tree free the others at once.
  * Sessions are taken at begin. The sink computes the checksum: the stream
  * ends with the bytes of snapshot_tail_bytes(Adler-32 of all it got). */
 typedef struct snap_walk snap_walk_t;

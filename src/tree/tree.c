@@ -117,7 +117,9 @@ uint32_t znode_long_name_len(const znode_t *n)
     return (uint32_t)(n->path + n->path_len - (slash + 1));
 }
 
-static void node_free(tree_t *t, znode_t *n)
+/* `parent` is what n was linked under (NULL for the root or a whole-tree
+ * free). */
+static void node_free(tree_t *t, znode_t *n, const znode_t *parent)
 {
     if (n->has_kids)
         free(u64map_del(&t->kids, (uint64_t)(uintptr_t)n));
@@ -128,8 +130,9 @@ static void node_free(tree_t *t, znode_t *n)
                   sizeof(owner_entry_t));
     if (n->ext)
         slab_free(&t->node_mem, znode_ext_of(n), sizeof(znode_ext_t));
-    if (t->holding) {
-        /* Everything the node pointed to is gone; its block waits. */
+    if (t->holding && parent && !tree_walk_written(t, n) && tree_walk_written(t, parent)) {
+        /* On the walk's stack: everything the node pointed to is gone; its
+         * block waits. */
         n->ext = 0;
         n->has_kids = n->has_owner = n->data_on_heap = 0;
         n->data_len = -1;
@@ -147,6 +150,7 @@ static void node_free(tree_t *t, znode_t *n)
 void tree_hold_nodes(tree_t *t)
 {
     t->holding = true;
+    t->walk_mark = !t->walk_mark; /* every node is now unwritten */
 }
 
 void tree_release_nodes(tree_t *t)
@@ -275,7 +279,7 @@ void tree_free(tree_t *t)
     size_t kl;
     void *v;
     for (znode_t *n; (n = nodemap_next(&t->nodes, &pos));)
-        node_free(t, n); /* and its owner entry and child array */
+        node_free(t, n, NULL); /* and its owner entry and child array */
     pos = 0;
     while (strmap_next(&t->acls, &pos, &k, &kl, &v)) {
         acl_free_entries(v);
@@ -421,6 +425,8 @@ znode_t *tree_add(tree_t *t, znode_t *parent, const char *path, size_t len, cons
         slab_free(&t->node_mem, n, node_bytes(n));
         return NULL;
     }
+    /* A running walk reaches n only if it has yet to write the parent. */
+    n->walk_mark = t->holding && !tree_walk_written(t, parent) ? !t->walk_mark : t->walk_mark;
     if (fits) {
         if (data_len > 0)
             memcpy(inline_data(n), data, (size_t)data_len);
@@ -475,7 +481,7 @@ znode_t *tree_remove(tree_t *t, znode_t *n)
     t->node_count--;
     t->data_bytes -= n->path_len + (size_t)(n->data_len > 0 ? n->data_len : 0);
     tree_acl_unref(t, znode_acl(t, n));
-    node_free(t, n);
+    node_free(t, n, p);
     return p;
 }
 

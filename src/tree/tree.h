@@ -92,7 +92,7 @@ typedef struct znode_kids {
  * path), before the slab's rounding (at most 7 more). */
 #define ZNODE_ROOM_MAX (SLAB_MAX_OBJECT - ZNODE_HEADER_BYTES - 2u)
 /* name_len of a name this long or longer (then found in the path). */
-#define ZNODE_NAME_LONG ((1u << 17) - 1u)
+#define ZNODE_NAME_LONG ((1u << 16) - 1u)
 
 /* The Stat fields a pristine node implies. */
 typedef struct znode_ext {
@@ -109,7 +109,8 @@ typedef struct znode {
     uint32_t data_on_heap : 1; /* the room holds a pointer to the data */
     uint32_t has_owner : 1;    /* non-zero stored owner, in tree_t.owners */
     uint32_t has_kids : 1;     /* at least one child, in tree_t.kids; implies ext */
-    uint32_t name_len : 17;    /* the last component's length; ZNODE_NAME_LONG: longer */
+    uint32_t name_len : 16;    /* the last component's length; ZNODE_NAME_LONG: longer */
+    uint32_t walk_mark : 1;    /* == tree_t.walk_mark: the walk wrote it, or never will */
     uint32_t path_len;
     uint32_t slot_in_parent;
     char path[]; /* NUL-terminated; the data room follows */
@@ -212,11 +213,12 @@ typedef struct tree {
     uint64_t ephemeral_count;
     bool extended_types;  /* zookeeper.extendedTypesEnabled: decode TTL owners */
     strmap_t quota_roots; /* quota root path -> owned copy of the path (tree/quota) */
-    /* While `holding` (tree_hold_nodes), removed nodes keep their block,
-     * marked dead, so that a walker holding their addresses never sees the
+    /* While `holding` (tree_hold_nodes), a removed node the walk may still
+     * reach keeps its block, marked dead, so that the walker never sees the
      * block reused for another node; tree_release_nodes frees them. */
     bool loading; /* a snapshot load: no quota tracking until its quota_rebuild */
     bool holding;
+    bool walk_mark; /* flipped by tree_hold_nodes; see tree_walk_written */
     znode_t **held;
     size_t held_n, held_cap;
 } tree_t;
@@ -268,11 +270,27 @@ static inline void tree_prefetch(const tree_t *t, const char *path, size_t len)
     nodemap_prefetch(&t->nodes, path, len);
 }
 void tree_free(tree_t *t);
-/* From now on removed nodes keep their memory (dead, see znode_is_dead)
- * until tree_release_nodes: for an incremental walk of the live tree that
- * keeps node addresses across mutations (the fuzzy snapshot writer). */
+/* Start an incremental walk of the live tree that keeps node addresses
+ * across mutations (the fuzzy snapshot writer), parents before children:
+ * until tree_release_nodes, a removed node the walk may still reach keeps
+ * its memory (dead, see znode_is_dead). The walker marks each node it
+ * writes (tree_walk_mark_written) and pushes a node's children only then,
+ * so the nodes it may still reach are exactly the unwritten children of
+ * written nodes: only those are held. Nodes it wrote, nodes under a parent
+ * it has not reached, and nodes created under a parent it already wrote
+ * are freed at once, so create/delete churn during a walk costs no memory. */
 void tree_hold_nodes(tree_t *t);
 void tree_release_nodes(tree_t *t);
+/* The walk started by tree_hold_nodes has written n, or will never reach
+ * it (n was created under a parent already written). */
+static inline bool tree_walk_written(const tree_t *t, const znode_t *n)
+{
+    return n->walk_mark == t->walk_mark;
+}
+static inline void tree_walk_mark_written(const tree_t *t, znode_t *n)
+{
+    n->walk_mark = t->walk_mark;
+}
 
 znode_t *tree_get(const tree_t *t, const char *path, size_t len);
 static inline znode_t *tree_get_j(const tree_t *t, jstr_t p)
