@@ -105,13 +105,14 @@ static int push_bytes(void *ctx, const uint8_t *p, size_t len)
     return snapwriter_push(&s->snap_writer, p, len);
 }
 
-/* The walk is over (done or failed): the tree may free nodes again. */
-static void end_walk(server_t *s)
+/* The walk is over (reached every node, or failed): the tree may free
+ * nodes again. */
+static void end_walk(server_t *s, bool reached_all)
 {
     uv_idle_stop(&s->snap_idle);
     snapshot_walk_free(s->snap_walk);
     s->snap_walk = NULL;
-    tree_release_nodes(&s->tree);
+    tree_release_nodes(&s->tree, reached_all);
 }
 
 /* Join the file thread if it has finished, and report how it ended. */
@@ -134,6 +135,7 @@ static void on_walk_slice(uv_idle_t *h)
     int rc = snapshot_walk_step(s->snap_walk, &s->tree, (size_t)s->cfg.snapshot_slice_nodes, &err);
     if (rc == 0)
         return;
+    bool reached_all = rc == 1;
     if (rc == 1) {
         /* The trailer names no zxid: the tree's digest is not kept
          * incrementally, and computing it here would stall the loop for
@@ -141,7 +143,7 @@ static void on_walk_slice(uv_idle_t *h)
          * forked (gz) writers still give the real digest. */
         rc = snapshot_walk_finish(s->snap_walk, &err) == 0 ? 1 : -1;
     }
-    end_walk(s);
+    end_walk(s, reached_all);
     /* A walk fails only when the file thread has (its error says why). */
     if (rc == 1)
         snapwriter_commit(&s->snap_writer); /* seals, fsyncs, renames */
@@ -154,7 +156,7 @@ static void on_writer_wake(uv_async_t *a)
 {
     server_t *s = a->data;
     if (s->snap_walk && snapwriter_failed(&s->snap_writer)) {
-        end_walk(s);
+        end_walk(s, false);
         snapwriter_abandon(&s->snap_writer);
     }
     if (s->snap_walk) {
@@ -262,7 +264,7 @@ void snapshots_after_apply(server_t *s, int64_t applied)
 void snapshots_close(server_t *s)
 {
     if (s->snap_walk) {
-        end_walk(s);
+        end_walk(s, false);
         snapwriter_abandon(&s->snap_writer);
     }
     if (s->snap_writer.running) {

@@ -218,7 +218,9 @@ typedef struct tree {
      * block reused for another node; tree_release_nodes frees them. */
     bool loading; /* a snapshot load: no quota tracking until its quota_rebuild */
     bool holding;
-    bool walk_mark; /* flipped by tree_hold_nodes; see tree_walk_written */
+    bool walk_mark;        /* flipped by tree_hold_nodes; see tree_walk_written */
+    bool walk_marks_stale; /* the last walk was cut short: marks mean nothing */
+    bool hold_all;         /* this walk holds every removed node (stale marks) */
     znode_t **held;
     size_t held_n, held_cap;
 } tree_t;
@@ -280,7 +282,12 @@ void tree_free(tree_t *t);
  * it has not reached, and nodes created under a parent it already wrote
  * are freed at once, so create/delete churn during a walk costs no memory. */
 void tree_hold_nodes(tree_t *t);
-void tree_release_nodes(tree_t *t);
+/* End the walk and free the held nodes. `walk_reached_all`: the walk wrote
+ * every node it could reach (its last step said so), which leaves every
+ * node marked. After a walk cut short the marks are stale, so the next walk
+ * holds every removed node, as if none were written, and leaves the marks
+ * right again if it reaches all. */
+void tree_release_nodes(tree_t *t, bool walk_reached_all);
 /* The walk started by tree_hold_nodes has written n, or will never reach
  * it (n was created under a parent already written). */
 static inline bool tree_walk_written(const tree_t *t, const znode_t *n)

@@ -348,7 +348,7 @@ static void sim_free(sim_t *s)
 {
     if (s->walk) {
         snapshot_walk_free(s->walk);
-        tree_release_nodes(&s->tree);
+        tree_release_nodes(&s->tree, false);
     }
     if (s->have_log)
         txnlog_writer_close(&s->log);
@@ -1022,7 +1022,7 @@ static bool sim_finish_and_check(sim_t *s, mismatch_t *m, cover_t *cov)
     int rc = snapshot_walk_finish(s->walk, &err);
     snapshot_walk_free(s->walk);
     s->walk = NULL;
-    tree_release_nodes(&s->tree);
+    tree_release_nodes(&s->tree, true);
     if (rc != 0)
         return mm(m, "walk failed", "snapshot_walk_finish: %s", err.msg);
     uint8_t tail[SNAPSHOT_TAIL_BYTES];

@@ -1263,7 +1263,7 @@ static void walk_fixture_recover(walk_fixture_t *f, tree_t *t, store_recovery_t 
     assert_int_equal(rc, 1);
     assert_int_equal(snapshot_walk_finish(f->walk, &err), 0);
     snapshot_walk_free(f->walk);
-    tree_release_nodes(&f->w.tree);
+    tree_release_nodes(&f->w.tree, true);
     uint8_t tail[SNAPSHOT_TAIL_BYTES];
     buf_append(&f->sink.bytes, tail, snapshot_tail_bytes((uint32_t)f->sink.adler, tail));
     assert_int_equal(txnlog_sync(&f->log, &err), 0);
@@ -1486,6 +1486,39 @@ static void test_snapshot_walk_holds_only_stacked_nodes(void **state)
     assert_non_null(tree_get(&t, "/a/2", 4));
     store_recovery_free(&rec);
     tree_free(&t);
+    walk_fixture_free(&f);
+}
+/* A walk cut short (the file thread failed) leaves stale marks: the next
+ * walk must hold every removed node, or a node still on its stack that the
+ * stale marks call written would be freed under it. */
+static void test_snapshot_walk_after_one_cut_short(void **state)
+{
+    (void)state;
+    walk_fixture_t f;
+    walk_fixture_init(&f);
+    world_t *w = &f.w;
+    buf_t *b = &f.b;
+    CREATE("/a", "a", OPEN);
+    CREATE("/g", "g", OPEN);
+    walk_fixture_begin(&f);
+    store_err_t err;
+    assert_int_equal(snapshot_walk_step(f.walk, &w->tree, 1, &err), 0); /* "/" */
+    snapshot_walk_free(f.walk);                                         /* cut short */
+    tree_release_nodes(&w->tree, false);
+    buf_reset(&f.sink.bytes);
+    f.sink.adler = adler32(0L, Z_NULL, 0);
+    walk_fixture_begin(&f);
+    assert_int_equal(snapshot_walk_step(f.walk, &w->tree, 1, &err), 0); /* "/" */
+    DELETE("/g");                                                       /* on the stack */
+    assert_int_equal(w->tree.held_n, 1);
+    tree_t t;
+    store_recovery_t rec;
+    walk_fixture_recover(&f, &t, &rec);
+    assert_null(tree_get(&t, "/g", 2));
+    assert_non_null(tree_get(&t, "/a", 2));
+    store_recovery_free(&rec);
+    tree_free(&t);
+    assert_false(w->tree.walk_marks_stale); /* that walk reached all */
     walk_fixture_free(&f);
 }
 #undef CREATE
@@ -1743,6 +1776,7 @@ int main(void)
         cmocka_unit_test(test_snapshot_walk_over_mutations),
         cmocka_unit_test(test_snapshot_walk_reincarnated_paths),
         cmocka_unit_test(test_snapshot_walk_holds_only_stacked_nodes),
+        cmocka_unit_test(test_snapshot_walk_after_one_cut_short),
         cmocka_unit_test(test_snapshot_load_quota_stats),
         cmocka_unit_test(test_recover_fuzzy_snapshot_missing_acl),
         cmocka_unit_test(test_recover_refusals),
