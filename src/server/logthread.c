@@ -104,6 +104,21 @@ int logthread_start(logthread_t *lt, uv_loop_t *loop, logthread_backend_t backen
                     int64_t fsync_warn_ms, void (*on_durable)(void *data), void *data)
 {
     memset(lt, 0, sizeof(*lt));
+    lt->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (lt->wake_fd < 0)
+        return -1;
+    int rc = uv_poll_init(loop, &lt->wake, lt->wake_fd);
+    if (rc == 0) {
+        lt->wake.data = lt;
+        rc = uv_poll_start(&lt->wake, UV_READABLE, on_wake);
+        if (rc != 0)
+            uv_close((uv_handle_t *)&lt->wake, NULL);
+    }
+    if (rc != 0) {
+        close(lt->wake_fd);
+        errno = -rc; /* libuv errors are negated errno values */
+        return -1;
+    }
     atomic_init(&lt->failed, false);
     atomic_init(&lt->durable_zxid, 0);
     atomic_init(&lt->slow_fsync_ms, 0);
@@ -114,20 +129,13 @@ int logthread_start(logthread_t *lt, uv_loop_t *loop, logthread_backend_t backen
     lt->fsync_warn_ms = fsync_warn_ms;
     lt->on_durable = on_durable;
     lt->data = data;
-    lt->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (lt->wake_fd < 0)
-        return -1;
-    if (uv_poll_init(loop, &lt->wake, lt->wake_fd) != 0) {
-        close(lt->wake_fd);
-        errno = EINVAL;
-        return -1;
-    }
-    lt->wake.data = lt;
-    uv_poll_start(&lt->wake, UV_READABLE, on_wake);
-    int rc = pthread_create(&lt->thread, NULL, run, lt);
+    rc = pthread_create(&lt->thread, NULL, run, lt);
     if (rc != 0) {
         uv_close((uv_handle_t *)&lt->wake, NULL);
         close(lt->wake_fd);
+        buf_free(&lt->staged);
+        pthread_mutex_destroy(&lt->mu);
+        pthread_cond_destroy(&lt->cv);
         errno = rc;
         return -1;
     }
