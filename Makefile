@@ -55,11 +55,11 @@ $(BUILD)/corral: $(CLI_OBJ) $(BUILD)/libcorralclient.a $(BUILD)/libcorral.a
 $(BUILD)/corral-bench: $(BENCH_OBJ) $(BUILD)/libcorral.a
 	$(CC) $(CFLAGS) $(WFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/test_client%: tests/unit/test_client%.c $(BUILD)/libcorralclient.a $(BUILD)/libcorral.a
+$(BUILD)/tests/test_client%: tests/unit/test_client%.c $(wildcard tests/unit/*.h) $(BUILD)/libcorralclient.a $(BUILD)/libcorral.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WFLAGS) -o $@ $< $(BUILD)/libcorralclient.a $(BUILD)/libcorral.a $(LDLIBS) -lcmocka
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcorral.a
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libcorral.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WFLAGS) -o $@ $< $(BUILD)/libcorral.a $(LDLIBS) -lcmocka
 

@@ -233,6 +233,20 @@ static void put_seal(uint32_t adler, uint8_t *out)
     memcpy(out + 8, slash, sizeof(slash));
 }
 
+/* The digest record: zxid (long), version (int), digest (long): 20 bytes. */
+#define DIGEST_RECORD_BYTES 20
+static void put_digest(const snap_digest_t *d, uint8_t out[DIGEST_RECORD_BYTES])
+{
+    uint64_t zxid = (uint64_t)d->zxid, digest = (uint64_t)d->digest;
+    uint32_t version = (uint32_t)d->version;
+    for (int i = 0; i < 8; i++) {
+        out[i] = (uint8_t)(zxid >> (56 - 8 * i));
+        out[12 + i] = (uint8_t)(digest >> (56 - 8 * i));
+    }
+    for (int i = 0; i < 4; i++)
+        out[8 + i] = (uint8_t)(version >> (24 - 8 * i));
+}
+
 static void out_seal(snap_out_t *o)
 {
     uint8_t seal[13];
@@ -419,9 +433,9 @@ int snapshot_write_fd(int fd, const tree_t *t, const snap_session_t *sessions, s
     out_buffer(&o, "/", 1);
     out_seal(&o);
     if (digest && digest->present) {
-        out_long(&o, digest->zxid);
-        out_int(&o, digest->version);
-        out_long(&o, digest->digest);
+        uint8_t rec[DIGEST_RECORD_BYTES];
+        put_digest(digest, rec);
+        out_raw(&o, rec, sizeof(rec));
         out_seal(&o);
     }
     out_drain(&o, Z_FINISH);
@@ -492,11 +506,9 @@ static void walk_grow(snap_walk_t *w, size_t need)
 size_t snapshot_tail_bytes(uint32_t adler, uint8_t out[SNAPSHOT_TAIL_BYTES])
 {
     put_seal(adler, out);
-    uint8_t *d = out + 13;
-    memset(d, 0, 20);
-    d[11] = (uint8_t)TREE_DIGEST_VERSION; /* int at 8..11, big-endian */
-    uLong a = adler32(adler, out, 13 + 20);
-    put_seal((uint32_t)a, out + 33);
+    put_digest(&(snap_digest_t){true, 0, TREE_DIGEST_VERSION, 0}, out + 13);
+    uLong a = adler32(adler, out, 13 + DIGEST_RECORD_BYTES);
+    put_seal((uint32_t)a, out + 13 + DIGEST_RECORD_BYTES);
     return SNAPSHOT_TAIL_BYTES;
 }
 
@@ -987,8 +999,7 @@ int snapshot_read_mem(const uint8_t *p, size_t len, const char *name, bool exten
         }
         t->next_acl_index = next + 1;
     }
-    t->loading = false;
-    quota_rebuild(t);
+    quota_rebuild(t); /* `loading` ends at done: */
     rc = 0;
 
 done:

@@ -131,7 +131,7 @@ static void node_free(tree_t *t, znode_t *n, const znode_t *parent)
     if (n->ext)
         slab_free(&t->node_mem, znode_ext_of(n), sizeof(znode_ext_t));
     if (t->holding && parent &&
-        (t->hold_all || (!tree_walk_written(t, n) && tree_walk_written(t, parent)))) {
+        (t->walk_marks_stale || (!tree_walk_written(t, n) && tree_walk_written(t, parent)))) {
         /* On the walk's stack: everything the node pointed to is gone; its
          * block waits. */
         n->ext = 0;
@@ -151,16 +151,13 @@ static void node_free(tree_t *t, znode_t *n, const znode_t *parent)
 void tree_hold_nodes(tree_t *t)
 {
     t->holding = true;
-    t->hold_all = t->walk_marks_stale;
-    t->walk_marks_stale = true;   /* until this walk reaches all */
     t->walk_mark = !t->walk_mark; /* every node is now unwritten */
 }
 
 void tree_release_nodes(tree_t *t, bool walk_reached_all)
 {
     t->holding = false;
-    if (walk_reached_all)
-        t->walk_marks_stale = false;
+    t->walk_marks_stale = !walk_reached_all;
     for (size_t i = 0; i < t->held_n; i++)
         slab_free(&t->node_mem, t->held[i], node_bytes(t->held[i]));
     free(t->held);

@@ -219,8 +219,7 @@ typedef struct tree {
     bool loading; /* a snapshot load: no quota tracking until its quota_rebuild */
     bool holding;
     bool walk_mark;        /* flipped by tree_hold_nodes; see tree_walk_written */
-    bool walk_marks_stale; /* the last walk was cut short: marks mean nothing */
-    bool hold_all;         /* this walk holds every removed node (stale marks) */
+    bool walk_marks_stale; /* the last walk was cut short: this one holds all */
     znode_t **held;
     size_t held_n, held_cap;
 } tree_t;

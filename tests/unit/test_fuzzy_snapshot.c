@@ -65,6 +65,8 @@
 #include "tree/tree.h"
 #include "txn/txn.h"
 
+#include "snapshot_sink.h"
+
 #define DEFAULT_SEEDS 200
 #define BASE_SEED 1
 #define TREE_MIN 100 /* nodes at begin: TREE_MIN .. TREE_MIN + TREE_SPAN */
@@ -224,19 +226,6 @@ static void script_free(script_t *sc)
 
 /* ---- the simulated server ---------------------------------------------------------------- */
 
-typedef struct sink {
-    buf_t bytes;
-    uLong adler;
-} sink_t;
-
-static int sink_put(void *ctx, const uint8_t *p, size_t len)
-{
-    sink_t *k = ctx;
-    buf_append(&k->bytes, p, len);
-    k->adler = adler32(k->adler, p, (uInt)len);
-    return 0;
-}
-
 /* A node as prep sees it: the tree under the pending changes of a multi. */
 typedef struct view {
     char path[PMAX];
@@ -271,7 +260,7 @@ typedef struct sim {
     store_dirs_t dirs;
     txnlog_writer_t log;
     bool have_log;
-    sink_t sink;
+    snapshot_sink_t sink;
     snap_walk_t *walk;
     bool walking, walk_done;
     int64_t snap_zxid;
@@ -325,8 +314,7 @@ static sim_t *sim_new(bool ext, FILE *trace)
     s->trace = trace;
     tree_init(&s->tree, ext);
     s->time_ms = 1700000000000;
-    buf_init(&s->sink.bytes);
-    s->sink.adler = adler32(0L, Z_NULL, 0);
+    snapshot_sink_init(&s->sink);
     snprintf(s->base, sizeof s->base, "%s/corral-test-fuzzy-snapshot-XXXXXX", tmp_root());
     if (!mkdtemp(s->base)) {
         sim_fail(s, "setup", "mkdtemp %s: %s", s->base, strerror(errno));
@@ -700,7 +688,7 @@ static void sim_begin(sim_t *s, bool roll)
         if (s->alive[i])
             ss[nss++] = (snap_session_t){s->sess[i], 30000};
     tree_hold_nodes(&s->tree);
-    s->walk = snapshot_walk_begin(&s->tree, ss, nss, sink_put, &s->sink);
+    s->walk = snapshot_walk_begin(&s->tree, ss, nss, snapshot_sink_put, &s->sink);
     s->walking = true;
     if (s->trace)
         fprintf(s->trace, "  BEGIN walk, snapshot zxid %" PRId64 "%s\n", s->snap_zxid,
@@ -1025,8 +1013,7 @@ static bool sim_finish_and_check(sim_t *s, mismatch_t *m, cover_t *cov)
     tree_release_nodes(&s->tree, true);
     if (rc != 0)
         return mm(m, "walk failed", "snapshot_walk_finish: %s", err.msg);
-    uint8_t tail[SNAPSHOT_TAIL_BYTES];
-    buf_append(&s->sink.bytes, tail, snapshot_tail_bytes((uint32_t)s->sink.adler, tail));
+    snapshot_sink_seal(&s->sink);
     if (txnlog_sync(&s->log, &err) != 0)
         return mm(m, "setup", "txnlog_sync: %s", err.msg);
     txnlog_writer_close(&s->log);

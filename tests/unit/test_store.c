@@ -29,6 +29,8 @@
 #include "tree/tree_load.h"
 #include "txn/txn.h"
 
+#include "snapshot_sink.h"
+
 /* ---- helpers ------------------------------------------------------------------------ */
 
 static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
@@ -1198,19 +1200,6 @@ static void test_recover_fuzzy_snapshot_missing_acl(void **state)
 
 /* ---- fuzzy snapshots -------------------------------------------------------------- */
 
-typedef struct walk_sink {
-    buf_t bytes;
-    uLong adler;
-} walk_sink_t;
-
-static int walk_sink_put(void *ctx, const uint8_t *p, size_t len)
-{
-    walk_sink_t *k = ctx;
-    buf_append(&k->bytes, p, len);
-    k->adler = adler32(k->adler, p, (uInt)len);
-    return 0;
-}
-
 static void log_txn(world_t *w, txnlog_writer_t *log, int32_t type, buf_t *b)
 {
     store_err_t e;
@@ -1226,7 +1215,7 @@ typedef struct walk_fixture {
     world_t w;
     txnlog_writer_t log;
     buf_t b; /* a txn body */
-    walk_sink_t sink;
+    snapshot_sink_t sink;
     snap_walk_t *walk;
     int64_t snap_zxid;
 } walk_fixture_t;
@@ -1239,8 +1228,7 @@ static void walk_fixture_init(walk_fixture_t *f)
     world_init(&f->w);
     txnlog_writer_init(&f->log, f->d.v2, 0, true);
     buf_init(&f->b);
-    f->sink.adler = adler32(0L, Z_NULL, 0);
-    buf_init(&f->sink.bytes);
+    snapshot_sink_init(&f->sink);
 }
 
 /* The snapshot starts at the last zxid applied. */
@@ -1248,7 +1236,7 @@ static void walk_fixture_begin(walk_fixture_t *f)
 {
     f->snap_zxid = f->w.zxid;
     tree_hold_nodes(&f->w.tree);
-    f->walk = snapshot_walk_begin(&f->w.tree, NULL, 0, walk_sink_put, &f->sink);
+    f->walk = snapshot_walk_begin(&f->w.tree, NULL, 0, snapshot_sink_put, &f->sink);
 }
 
 /* Walk to the end, write snapshot.<zxid> with its tail as the file thread
@@ -1264,8 +1252,7 @@ static void walk_fixture_recover(walk_fixture_t *f, tree_t *t, store_recovery_t 
     assert_int_equal(snapshot_walk_finish(f->walk, &err), 0);
     snapshot_walk_free(f->walk);
     tree_release_nodes(&f->w.tree, true);
-    uint8_t tail[SNAPSHOT_TAIL_BYTES];
-    buf_append(&f->sink.bytes, tail, snapshot_tail_bytes((uint32_t)f->sink.adler, tail));
+    snapshot_sink_seal(&f->sink);
     assert_int_equal(txnlog_sync(&f->log, &err), 0);
     txnlog_writer_close(&f->log);
     char snap[400];
@@ -1284,6 +1271,19 @@ static void walk_fixture_recover(walk_fixture_t *f, tree_t *t, store_recovery_t 
     assert_true(rec->snapshot.digest.present);
     assert_int_equal(rec->snapshot.digest.zxid, 0);
     assert_trees_equal(&f->w.tree, t);
+}
+
+/* walk_fixture_recover, then: `gone` is not in the recovered tree and
+ * `kept` is. Frees the recovered tree (not the fixture). */
+static void walk_fixture_recover_expect(walk_fixture_t *f, const char *gone, const char *kept)
+{
+    tree_t t;
+    store_recovery_t rec;
+    walk_fixture_recover(f, &t, &rec);
+    assert_null(tree_get(&t, gone, strlen(gone)));
+    assert_non_null(tree_get(&t, kept, strlen(kept)));
+    store_recovery_free(&rec);
+    tree_free(&t);
 }
 
 static void walk_fixture_free(walk_fixture_t *f)
@@ -1479,15 +1479,10 @@ static void test_snapshot_walk_holds_only_stacked_nodes(void **state)
     CREATE("/a/3", "3", OPEN);
     DELETE("/a/3");
     assert_int_equal(w->tree.held_n, 1);
-    tree_t t;
-    store_recovery_t rec;
-    walk_fixture_recover(&f, &t, &rec);
-    assert_null(tree_get(&t, "/a/1", 4));
-    assert_non_null(tree_get(&t, "/a/2", 4));
-    store_recovery_free(&rec);
-    tree_free(&t);
+    walk_fixture_recover_expect(&f, "/a/1", "/a/2");
     walk_fixture_free(&f);
 }
+
 /* A walk cut short (the file thread failed) leaves stale marks: the next
  * walk must hold every removed node, or a node still on its stack that the
  * stale marks call written would be freed under it. */
@@ -1505,19 +1500,12 @@ static void test_snapshot_walk_after_one_cut_short(void **state)
     assert_int_equal(snapshot_walk_step(f.walk, &w->tree, 1, &err), 0); /* "/" */
     snapshot_walk_free(f.walk);                                         /* cut short */
     tree_release_nodes(&w->tree, false);
-    buf_reset(&f.sink.bytes);
-    f.sink.adler = adler32(0L, Z_NULL, 0);
+    snapshot_sink_reset(&f.sink);
     walk_fixture_begin(&f);
     assert_int_equal(snapshot_walk_step(f.walk, &w->tree, 1, &err), 0); /* "/" */
     DELETE("/g");                                                       /* on the stack */
     assert_int_equal(w->tree.held_n, 1);
-    tree_t t;
-    store_recovery_t rec;
-    walk_fixture_recover(&f, &t, &rec);
-    assert_null(tree_get(&t, "/g", 2));
-    assert_non_null(tree_get(&t, "/a", 2));
-    store_recovery_free(&rec);
-    tree_free(&t);
+    walk_fixture_recover_expect(&f, "/g", "/a");
     assert_false(w->tree.walk_marks_stale); /* that walk reached all */
     walk_fixture_free(&f);
 }
